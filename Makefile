@@ -1,0 +1,44 @@
+# Thin wrapper around CMake. The two commands of the README:
+#   make demo   install missing packages, build, replay the bundled traces
+#   make test   install missing packages, build with -Werror, run every test
+#               (plain build, then an ASan+UBSan build)
+JOBS   ?= 2
+BUILD  ?= build
+SAN    ?= build-san
+CMAKE  ?= cmake
+
+.PHONY: all deps build demo test test-plain test-san bench clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMSIM_WERROR=ON
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@for t in traces/*.json; do \
+	    echo "== $$t"; \
+	    $(BUILD)/bin/vmsim replay "$$t" || exit $$?; \
+	done
+
+test-plain: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-san: deps
+	$(CMAKE) -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DVMSIM_WERROR=ON \
+	    -DVMSIM_ASAN=ON -DVMSIM_UBSAN=ON
+	$(CMAKE) --build $(SAN) -j $(JOBS)
+	ctest --test-dir $(SAN) --output-on-failure -j $(JOBS)
+
+test: test-plain test-san
+
+bench: deps
+	$(CMAKE) -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release -DVMSIM_BUILD_BENCH=ON
+	$(CMAKE) --build $(BUILD)-bench -j $(JOBS)
+	$(CMAKE) --build $(BUILD)-bench --target bench
+
+clean:
+	rm -rf $(BUILD) $(SAN) $(BUILD)-bench

@@ -1,0 +1,142 @@
+/*
+ * trace.h -- replaying traces: the JSON trace format of docs/trace-format.md
+ * turned into calls of the public API, with `expect` events as assertions.
+ *
+ * A trace names a machine (its "system" settings) and a list of events
+ * (spawn, mmap, w, expect, ...). vmsim_replay() reads one, builds the
+ * machine, applies every event and checks every `expect`. Errors come back
+ * in a vmsim_trace_error_t that says what is wrong and where;
+ * vmsim_trace_error_format() turns it into the one-line message the
+ * `vmsim` tool prints:
+ *
+ *   FILE:LINE:COLUMN: MESSAGE             a JSON syntax error
+ *   FILE: event N (op "mmap"): MESSAGE    event N (0-based index into
+ *                                         "events") of a well-formed trace
+ *   FILE: MESSAGE                         anything else (e.g. the "system"
+ *                                         object, an unreadable file)
+ *
+ * Threads: a replay uses only the machine it creates; distinct replays are
+ * independent. The library never prints: text goes to the caller's FILE*
+ * or callbacks.
+ */
+#ifndef VMSIM_TRACE_H
+#define VMSIM_TRACE_H
+
+#include <stdio.h>
+
+#include "vmsim/vmsim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* event_index of an error that belongs to no event. */
+#define VMSIM_TRACE_NO_EVENT UINT64_MAX
+
+/*
+ * Where and what went wrong. Every string is NUL-terminated (truncated if
+ * long) and holds no newline.
+ */
+typedef struct vmsim_trace_error {
+    char file[256];        /* the trace's path, as the caller gave it */
+    uint64_t event_index;  /* 0-based index into "events", or VMSIM_TRACE_NO_EVENT */
+    char op[16];           /* the event's op ("mmap"), "" if unknown */
+    unsigned line, column; /* 1-based place of a syntax error; 0 if none */
+    int code;              /* VMSIM_E*: EPARSE, EIO, ENOTSUP, EEXPECT, EPANIC, ... */
+    char text[512];        /* the message, without the location prefix */
+} vmsim_trace_error_t;
+
+/*
+ * Format err as one line (no trailing newline) into buf of len bytes,
+ * truncating if needed: "FILE:LINE:COLUMN: TEXT" when err->line is set,
+ * else "FILE: event N (op "OP"): TEXT" when err->event_index is set, else
+ * "FILE: TEXT". Returns the length the full line needs, as snprintf does.
+ */
+VMSIM_API int vmsim_trace_error_format(const vmsim_trace_error_t *err, char *buf, size_t len);
+
+/*
+ * The names of the trace's "system" keys, in documentation order
+ * ("profile", "memory", "swap", ...): i = 0, 1, ... until NULL. Overrides
+ * (vmsim_replay_options_t) take these names.
+ */
+VMSIM_API const char *vmsim_trace_system_key(size_t i);
+
+/* ---- replay ----------------------------------------------------------- */
+
+/* What a replay ended with; the `vmsim` tool exits with this value. */
+typedef enum vmsim_replay_status {
+    VMSIM_REPLAY_OK = 0,            /* every event applied, every expect held */
+    VMSIM_REPLAY_EXPECT_FAILED = 1, /* replay went on to the end; >= 1 expect failed */
+    VMSIM_REPLAY_BAD_TRACE = 2,     /* unreadable or invalid trace, bad override */
+    VMSIM_REPLAY_PANIC = 3,         /* the simulated kernel panicked (panic_on_oom) */
+    VMSIM_REPLAY_INTERNAL = 4,      /* vmsim_check() failed (check option), host out
+                                     * of memory, or another simulator error */
+} vmsim_replay_status;
+
+/* One "system" key set from outside the trace, as text: {"memory", "64MiB"}.
+ * The value is read as JSON when it parses as JSON (4096, false,
+ * {"2MiB": 4}), else as a JSON string (64MiB, lru). */
+typedef struct vmsim_trace_override {
+    const char *key;   /* a name of vmsim_trace_system_key() */
+    const char *value;
+} vmsim_trace_override_t;
+
+/* Called once per failed expect check; err is borrowed for the call. */
+typedef void (*vmsim_replay_fail_fn)(void *ctx, const vmsim_trace_error_t *err);
+
+typedef struct vmsim_replay_options {
+    /* Keys that override the trace's "system" object; later entries win.
+     * The profile (from here, else from the trace) applies first, then
+     * the trace's keys, then these. */
+    const vmsim_trace_override_t *overrides;
+    size_t nr_overrides;
+    /* The container: NULL or "auto" (recognise it from the content), or
+     * "json". Other formats of TRACE_FORMAT.md are not readable yet. */
+    const char *format;
+    /* Run vmsim_check() after every event; a failure ends the replay with
+     * VMSIM_REPLAY_INTERNAL. */
+    bool check;
+    /* Where `report` events write (NULL: stdout). */
+    FILE *report_out;
+    /* Passed through to the machine's config (vmsim_config_t.on_event). */
+    vmsim_event_fn on_event;
+    void *event_ctx;
+    /* Called for every failed expect check (may be NULL). Replay goes on
+     * after a failed expect. */
+    vmsim_replay_fail_fn on_fail;
+    void *fail_ctx;
+} vmsim_replay_options_t;
+
+/* Counts of one replay, filled by vmsim_replay (may be partial on error). */
+typedef struct vmsim_replay_result {
+    uint64_t nr_events;         /* events applied */
+    uint64_t nr_checks;         /* expect checks evaluated (one per key) */
+    uint64_t nr_failed_checks;  /* of which failed */
+} vmsim_replay_result_t;
+
+/* Fill *opt with the defaults: no overrides, format auto, no check,
+ * reports on stdout, no callbacks. */
+VMSIM_API void vmsim_replay_options_init(vmsim_replay_options_t *opt);
+
+/*
+ * Replay the trace at path. opt may be NULL (defaults). Returns a
+ * vmsim_replay_status. Unless it is VMSIM_REPLAY_OK, *err (if not NULL)
+ * says what went wrong: the first failed expect for EXPECT_FAILED, the
+ * panic line ("Kernel panic - not syncing: ...") for PANIC, the problem
+ * for BAD_TRACE and INTERNAL. *result (may be NULL) gets the counts.
+ *
+ * When sim_out is not NULL it receives the machine whenever one was
+ * created, whatever the status (NULL otherwise); the caller owns it and
+ * releases it with vmsim_destroy(), e.g. after printing its summary with
+ * vmsim_report_write(*sim_out, VMSIM_REPORT_SUMMARY, 0, stdout). With
+ * sim_out NULL the machine is destroyed before return.
+ */
+VMSIM_API int vmsim_replay(const char *path, const vmsim_replay_options_t *opt,
+                           vmsim_t **sim_out, vmsim_replay_result_t *result,
+                           vmsim_trace_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMSIM_TRACE_H */

@@ -1,0 +1,361 @@
+/*
+ * vmsim.h -- libvmsim, the virtual memory of an x86_64 Linux machine,
+ * simulated in user space. This header is the reference: every public
+ * function is documented here.
+ *
+ * One vmsim_t is one machine: simulated RAM (4 KiB frames under a buddy
+ * allocator), processes with 4-level page tables and VMAs, the fault path,
+ * and Linux-named counters. Calls that a simulated program would make as
+ * syscalls (mmap, munmap, ...) return 0, a positive simulated errno
+ * (VMSIM_SYS_*), or a negative VMSIM_E* when the simulator itself failed.
+ * Accesses report their fate as VMSIM_OUT_* bits.
+ *
+ * Threads: a vmsim_t is single-threaded; distinct instances are fully
+ * independent (the library has no global state). Determinism: the same
+ * calls with the same config and seed give the same numbers everywhere.
+ */
+#ifndef VMSIM_VMSIM_H
+#define VMSIM_VMSIM_H
+
+#include <stdio.h>
+
+#include "vmsim/error.h"
+#include "vmsim/stats.h"
+#include "vmsim/types.h"
+#include "vmsim/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vmsim vmsim_t;
+struct vmsim_policy_ops;
+
+/* ---- configuration ---------------------------------------------------- */
+
+typedef enum vmsim_profile {
+    VMSIM_PROFILE_LINUX = 0,    /* every default is Linux 6.x's */
+    VMSIM_PROFILE_TEXTBOOK = 1, /* no readahead, fault-around, zero page, THP or TLB */
+} vmsim_profile;
+
+typedef enum vmsim_thp_mode {
+    VMSIM_THP_ALWAYS = 0,
+    VMSIM_THP_MADVISE = 1,
+    VMSIM_THP_NEVER = 2,
+} vmsim_thp_mode;
+
+/* The smallest (64 KiB) and largest (256 GiB) simulated RAM, and the largest
+ * swap (1 TiB), one instance holds. */
+#define VMSIM_MIN_MEMORY ((uint64_t)64 << 10)
+#define VMSIM_MAX_MEMORY ((uint64_t)256 << 30)
+#define VMSIM_MAX_SWAP   ((uint64_t)1 << 40)
+/* The most processes (alive or dead) one instance tracks. */
+#define VMSIM_MAX_PROCS 65536
+
+typedef struct vmsim_tlb_config {
+    bool enabled;
+    uint32_t l1_4k, l1_2m, l1_1g; /* L1 dTLB entries per page size */
+    uint32_t l2;                  /* unified L2 (STLB) entries */
+    uint32_t ways;                /* associativity of every level */
+    bool pcid;                    /* false: a context switch flushes */
+} vmsim_tlb_config_t;
+
+/* Simulated nanoseconds per event (the cost model). */
+#define VMSIM_LATENCY_MAP(XX)                                                            \
+    XX(tlb_hit, 1, "an access that hits the TLB (or with no TLB, the tables)")           \
+    XX(walk_level, 20, "one memory reference of a page walk")                            \
+    XX(minor_fault, 250, "a minor fault's kernel entry and exit")                        \
+    XX(zero_page, 400, "zeroing a new 4 KiB frame")                                      \
+    XX(copy_page, 600, "copying a 4 KiB frame (COW)")                                    \
+    XX(major_fault, 100000, "reading a page from swap")                                  \
+    XX(file_read, 100000, "reading a page from a file")                                  \
+    XX(swap_out, 20000, "writing a page to swap")                                        \
+    XX(writeback, 20000, "writing a dirty file page back")                               \
+    XX(fork_pte, 10, "copying one PTE at fork")
+
+typedef struct vmsim_latency {
+#define XX(name, dflt, doc) uint64_t name;
+    VMSIM_LATENCY_MAP(XX)
+#undef XX
+} vmsim_latency_t;
+
+/* Event kinds reported through the event callback. XX(ID, "name") */
+#define VMSIM_EVENT_MAP(XX)                                                              \
+    XX(FAULT, "fault")                                                                   \
+    XX(COW, "cow")                                                                       \
+    XX(SIGNAL, "signal")                                                                 \
+    XX(SWAP_IN, "swap_in")                                                               \
+    XX(SWAP_OUT, "swap_out")                                                             \
+    XX(EVICT, "evict")                                                                   \
+    XX(THP_ALLOC, "thp_alloc")                                                           \
+    XX(THP_SPLIT, "thp_split")                                                           \
+    XX(THP_COLLAPSE, "thp_collapse")                                                     \
+    XX(OOM_KILL, "oom_kill")                                                             \
+    XX(PANIC, "panic")                                                                   \
+    XX(SPAWN, "spawn")                                                                   \
+    XX(EXIT, "exit")
+
+typedef enum vmsim_event_type {
+#define XX(id, name) VMSIM_EV_##id,
+    VMSIM_EVENT_MAP(XX)
+#undef XX
+    VMSIM_EV__COUNT
+} vmsim_event_type;
+
+typedef struct vmsim_event {
+    uint64_t seq;          /* 1, 2, ... per instance */
+    vmsim_event_type type;
+    vmsim_pid_t pid;
+    vmsim_vaddr_t va;      /* page-aligned, 0 if none */
+    vmsim_pfn_t pfn;       /* the frame involved, UINT64_MAX if none */
+    unsigned outcome;      /* for faults: VMSIM_OUT_* bits */
+    int signal, si_code;   /* for signals */
+    const char *cause;     /* a short static word: "zero-fill", "zero-page", ... */
+} vmsim_event_t;
+
+/* Called synchronously for every event; must not call back into the
+ * simulator. The event is borrowed for the call's duration. */
+typedef void (*vmsim_event_fn)(void *ctx, const vmsim_event_t *ev);
+
+/* A per-instance allocator for host memory (NULL members: libc). */
+typedef struct vmsim_allocator {
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*calloc)(void *ctx, size_t n, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} vmsim_allocator_t;
+
+typedef struct vmsim_config {
+    vmsim_profile profile;
+    uint64_t memory;           /* RAM bytes, a multiple of 4 KiB */
+    uint64_t swap;             /* swap bytes, 0 = none */
+    const char *policy;        /* replacement policy by name */
+    const struct vmsim_policy_ops *policy_ops; /* a user policy; overrides `policy` */
+    uint64_t resident_limit;   /* cap on resident user pages; 0 = none */
+    vmsim_thp_mode thp;
+    uint64_t hugepages_2m;     /* hugetlb pool sizes, in huge pages */
+    uint64_t hugepages_1g;
+    int overcommit_memory;     /* 0 heuristic, 1 always, 2 strict */
+    int overcommit_ratio;      /* percent */
+    int panic_on_oom;          /* 0 or 1 */
+    int swappiness;            /* 0..200 */
+    int page_cluster;          /* swap readahead: 2^n pages */
+    uint64_t fault_around_bytes;
+    uint64_t read_ahead_kb;
+    bool zero_page;            /* read faults on anonymous memory map the zero page */
+    vmsim_tlb_config_t tlb;
+    bool track_data;           /* keep the bytes of every page */
+    uint64_t seed;
+    vmsim_latency_t latency;
+    vmsim_allocator_t alloc;
+    vmsim_event_fn on_event;   /* may be NULL */
+    void *event_ctx;
+} vmsim_config_t;
+
+/* Fill *cfg with the defaults of a profile (TRACE_FORMAT.md's table):
+ * 1 GiB RAM, no swap, policy "linux", THP madvise (textbook: never), ... */
+VMSIM_API void vmsim_config_init(vmsim_config_t *cfg, vmsim_profile profile);
+
+/* ---- the machine ------------------------------------------------------ */
+
+/* Create a machine. Returns 0 and a new handle in *out (release with
+ * vmsim_destroy), VMSIM_EINVAL or VMSIM_ERANGE for a bad config,
+ * VMSIM_ENOMEM; *out is untouched on failure. No process exists yet. */
+VMSIM_API int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out);
+
+/* Destroy a machine and everything in it. NULL is a no-op. */
+VMSIM_API void vmsim_destroy(vmsim_t *sim);
+
+/* The config the machine runs with (borrowed; sysctls change it). */
+VMSIM_API const vmsim_config_t *vmsim_config(const vmsim_t *sim);
+
+/* Free memory the library allocated for the caller. NULL is a no-op. */
+VMSIM_API void vmsim_free(vmsim_t *sim, void *ptr);
+
+/* ---- processes -------------------------------------------------------- */
+
+/* A new process with an empty address space. pid >= 1; a pid that is alive
+ * gives VMSIM_EEXIST; a dead pid is reused. Returns 0 or VMSIM_E*. */
+VMSIM_API int vmsim_spawn(vmsim_t *sim, vmsim_pid_t pid, const char *name,
+                          int oom_score_adj);
+
+/* End a process and release all its memory. The process stays listed,
+ * dead, with its final counters. Returns 0 or VMSIM_ESRCH. */
+VMSIM_API int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid);
+
+/* ---- memory syscalls: 0, a positive VMSIM_SYS_* errno, or VMSIM_E* ---- */
+
+typedef struct vmsim_mmap_req {
+    vmsim_vaddr_t addr;  /* hint, or the exact address with VMSIM_MAP_FIXED */
+    uint64_t len;
+    unsigned prot;       /* VMSIM_PROT_* */
+    unsigned flags;      /* VMSIM_MAP_* */
+    const char *file;    /* a file name, NULL for anonymous memory */
+    uint64_t offset;     /* file offset, page-aligned */
+    uint64_t pagesize;   /* with VMSIM_MAP_HUGETLB: 2 MiB (0) or 1 GiB */
+} vmsim_mmap_req_t;
+
+/* mmap(2). On 0, *addr_out (may be NULL) holds the mapping's start. */
+VMSIM_API int vmsim_mmap(vmsim_t *sim, vmsim_pid_t pid, const vmsim_mmap_req_t *req,
+                         vmsim_vaddr_t *addr_out);
+
+/* munmap(2). */
+VMSIM_API int vmsim_munmap(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len);
+
+/* mprotect(2). */
+VMSIM_API int vmsim_mprotect(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr,
+                             uint64_t len, unsigned prot);
+
+/* brk(2): move the program break to newbrk (0 only queries). On 0,
+ * *brk_out (may be NULL) holds the break; a refused move returns
+ * VMSIM_SYS_ENOMEM, as glibc's brk() does. */
+VMSIM_API int vmsim_brk(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t newbrk,
+                        vmsim_vaddr_t *brk_out);
+
+/* ---- accesses --------------------------------------------------------- */
+
+/* One load, store or instruction fetch of `size` bytes at va (size 0 is
+ * taken as 1); an access spanning pages touches each. On 0, *outcome (may
+ * be NULL) holds the OR of VMSIM_OUT_* bits over the pages; a plain hit is
+ * 0. A fatal signal kills the process and ends the access there. Returns
+ * VMSIM_ESRCH for a dead or unknown pid, VMSIM_EOOM, VMSIM_EPANIC. */
+VMSIM_API int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
+                           vmsim_access_kind kind, unsigned *outcome);
+
+/* ---- inspection ------------------------------------------------------- */
+
+enum {
+    VMSIM_VMA_ANON = 1u << 0,
+    VMSIM_VMA_SHARED = 1u << 1,
+    VMSIM_VMA_HEAP = 1u << 2,
+    VMSIM_VMA_STACK = 1u << 3,
+    VMSIM_VMA_HUGETLB = 1u << 4,
+    VMSIM_VMA_HUGEPAGE = 1u << 5,   /* madvise(MADV_HUGEPAGE) */
+    VMSIM_VMA_NOHUGEPAGE = 1u << 6, /* madvise(MADV_NOHUGEPAGE) */
+    VMSIM_VMA_NORESERVE = 1u << 7,
+    VMSIM_VMA_ACCOUNT = 1u << 8,    /* charged to Committed_AS */
+};
+
+typedef struct vmsim_vma_info {
+    vmsim_vaddr_t start, end; /* [start, end) */
+    unsigned prot;            /* VMSIM_PROT_* */
+    unsigned flags;           /* VMSIM_VMA_* */
+    uint64_t offset;          /* file offset in bytes */
+    const char *name;         /* "[heap]", a file name, or "" (borrowed) */
+} vmsim_vma_info_t;
+
+/* Store up to n VMAs of pid, ascending; return how many it has (0 for a
+ * dead or unknown pid). */
+VMSIM_API size_t vmsim_maps(const vmsim_t *sim, vmsim_pid_t pid, vmsim_vma_info_t *out,
+                            size_t n);
+
+/* x86_64 page-table entry bits. */
+#define VMSIM_PTE_P   (1ull << 0)  /* present */
+#define VMSIM_PTE_RW  (1ull << 1)  /* writable */
+#define VMSIM_PTE_US  (1ull << 2)  /* user */
+#define VMSIM_PTE_A   (1ull << 5)  /* accessed */
+#define VMSIM_PTE_D   (1ull << 6)  /* dirty */
+#define VMSIM_PTE_PS  (1ull << 7)  /* page size: a 2 MiB (PD) or 1 GiB (PDPT) leaf */
+#define VMSIM_PTE_NX  (1ull << 63) /* no execute */
+#define VMSIM_PTE_PFN_MASK 0x000ffffffffff000ull
+
+typedef struct vmsim_pte_info {
+    int level;          /* 0: PTE (4 KiB), 1: PMD (2 MiB), 2: PUD (1 GiB); -1: none */
+    uint64_t entry;     /* the raw 64-bit entry (0 if none) */
+    bool present;
+    bool swap;          /* a swap entry */
+    vmsim_pfn_t pfn;    /* with present */
+    uint64_t swap_slot; /* with swap */
+} vmsim_pte_info_t;
+
+/* The entry that maps va in pid's tables, without side effects. Returns 0
+ * (level -1 when no entry), or VMSIM_ESRCH. */
+VMSIM_API int vmsim_pte_lookup(const vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va,
+                               vmsim_pte_info_t *out);
+
+/* One node of a page-table walk: a table (entry index -1) or one non-empty
+ * entry of it. level 3 is the PML4, 0 a page table. */
+typedef struct vmsim_pt_node {
+    int level;
+    vmsim_pfn_t table_pfn; /* the table's frame */
+    int index;             /* -1 for the table itself, else 0..511 */
+    uint64_t entry;        /* the raw entry (index >= 0) */
+    vmsim_vaddr_t va;      /* first address the table or entry covers */
+} vmsim_pt_node_t;
+
+/* Visit pid's page tables depth-first in address order, calling fn for
+ * each table and each non-empty entry; fn returns non-zero to stop (that
+ * value is returned). Returns 0, VMSIM_ESRCH, or fn's value. */
+typedef int (*vmsim_pt_visit_fn)(void *ctx, const vmsim_pt_node_t *node);
+VMSIM_API int vmsim_pagetable_walk(const vmsim_t *sim, vmsim_pid_t pid,
+                                   vmsim_pt_visit_fn fn, void *ctx);
+
+/* Frames free in the buddy allocator at each order 0..18 (out[19]). */
+VMSIM_API void vmsim_buddyinfo(const vmsim_t *sim, uint64_t out[19]);
+
+/* Whether the simulated kernel panicked (panic_on_oom); every later call
+ * that would change the machine returns VMSIM_EPANIC. */
+VMSIM_API bool vmsim_panicked(const vmsim_t *sim);
+
+/* Total simulated nanoseconds so far. */
+VMSIM_API uint64_t vmsim_time_ns(const vmsim_t *sim);
+
+/* TLB counters (all zero with the TLB off). */
+typedef struct vmsim_tlb_stats {
+    uint64_t hits, misses, walks, walk_refs, flushes;
+} vmsim_tlb_stats_t;
+VMSIM_API void vmsim_tlb_stats(const vmsim_t *sim, vmsim_tlb_stats_t *out);
+
+/* Verify every invariant: frame refcounts and mapcounts against the page
+ * tables, buddy free lists and counts, table accounting, RSS counters.
+ * Returns 0, or VMSIM_ECORRUPT with a one-line reason in buf (if not NULL). */
+VMSIM_API int vmsim_check(const vmsim_t *sim, char *buf, size_t len);
+
+/* ---- reports ---------------------------------------------------------- */
+
+/* XX(ID, "name") */
+#define VMSIM_REPORT_MAP(XX)                                                             \
+    XX(FREE, "free")                                                                     \
+    XX(MEMINFO, "meminfo")                                                               \
+    XX(VMSTAT, "vmstat")                                                                 \
+    XX(MAPS, "maps")                                                                     \
+    XX(STATUS, "status")                                                                 \
+    XX(PAGETABLE, "pagetable")                                                           \
+    XX(PAGETABLE_DOT, "pagetable-dot")                                                   \
+    XX(BUDDYINFO, "buddyinfo")                                                           \
+    XX(SUMMARY, "summary")
+
+typedef enum vmsim_report_kind {
+#define XX(id, name) VMSIM_REPORT_##id,
+    VMSIM_REPORT_MAP(XX)
+#undef XX
+    VMSIM_REPORT__COUNT
+} vmsim_report_kind;
+
+/* The kind for a name ("free"); -1 if unknown. */
+VMSIM_API int vmsim_report_kind_from_name(const char *name);
+
+/* Write a text report shaped like the Linux tool's output to out. pid is
+ * used by maps, status and pagetable (0 for status and summary: every
+ * process). Returns 0, VMSIM_EINVAL, VMSIM_ESRCH or VMSIM_EIO. */
+VMSIM_API int vmsim_report_write(const vmsim_t *sim, vmsim_report_kind kind, vmsim_pid_t pid,
+                                 FILE *out);
+
+/* The same report as a JSON text (sorted keys, 2-space indent), stored in
+ * a new string in *out that the caller frees with vmsim_free(). */
+VMSIM_API int vmsim_report_json(const vmsim_t *sim, vmsim_report_kind kind, vmsim_pid_t pid,
+                                char **out);
+
+/* ---- version ---------------------------------------------------------- */
+
+/* VMSIM_VERSION_HEX of the library actually linked. */
+VMSIM_API unsigned vmsim_version(void);
+/* VMSIM_VERSION_STRING of the library actually linked. */
+VMSIM_API const char *vmsim_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMSIM_VMSIM_H */

@@ -1,0 +1,283 @@
+/*
+ * check.c -- vmsim_check(): walk everything and verify the accounting.
+ *
+ * It recounts from first principles and compares with what the fast paths
+ * maintain: frame mapcounts and refcounts against the leaf entries of
+ * every page table, RSS and VmPTE per process, VMA order and commit
+ * charges, the buddy lists, and the vmstat gauges.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+int vmsim__corrupt(char *buf, size_t len, const char *fmt, ...)
+{
+    if (buf != NULL && len > 0) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, len, fmt, ap);
+        va_end(ap);
+    }
+    return VMSIM_ECORRUPT;
+}
+
+struct walk_state {
+    const struct vmsim *sim;
+    const struct vmsim__proc *proc;
+    uint32_t *maps;         /* per pfn: leaf entries seen */
+    uint64_t rss[NR_MM_COUNTERS];
+    uint64_t tables[PT_LEVELS];
+    char *buf;
+    size_t len;
+};
+
+static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int level)
+{
+    const struct vmsim *sim = ws->sim;
+    const struct vmsim__mm *mm = ws->proc->mm;
+    const struct vmsim__vma *vma = vmsim__vma_find(mm, va);
+    vmsim_pfn_t pfn;
+    const struct vmsim__frame *f;
+
+    if (vma == NULL || vma->start > va)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx outside every VMA",
+                              ws->proc->pid, (unsigned long long)va);
+    if (!pte_present(e))
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: unexpected swap entry at %#llx",
+                              ws->proc->pid, (unsigned long long)va);
+    if (pte_write(e) && !(vma->prot & VMSIM_PROT_WRITE))
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: writable entry at %#llx in a "
+                              "read-only VMA", ws->proc->pid, (unsigned long long)va);
+    pfn = pte_pfn(e);
+    if (pte_special(e)) {
+        if (pfn != sim->zero_pfn && pfn != sim->huge_zero_pfn)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: special entry at %#llx maps "
+                                  "pfn %llu", ws->proc->pid, (unsigned long long)va,
+                                  (unsigned long long)pfn);
+        if (pte_write(e))
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: writable zero page at %#llx",
+                                  ws->proc->pid, (unsigned long long)va);
+        return 0;
+    }
+    if (pfn >= sim->nr_frames)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx maps pfn %llu "
+                              "beyond RAM", ws->proc->pid, (unsigned long long)va,
+                              (unsigned long long)pfn);
+    f = pfn_frame(sim, pfn);
+    if (!(f->flags & PG_ALLOCATED) || (f->flags & (PG_TABLE | PG_BUDDY)) ||
+        !(f->flags & (PG_ANON | PG_FILE)))
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx maps pfn %llu "
+                              "which is not a user page (flags %#x)", ws->proc->pid,
+                              (unsigned long long)va, (unsigned long long)pfn, f->flags);
+    if ((f->flags & PG_ANON) && f->index != va >> PAGE_SHIFT)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: anon pfn %llu at %#llx has index "
+                              "%#llx", ws->proc->pid, (unsigned long long)pfn,
+                              (unsigned long long)va, (unsigned long long)f->index);
+    (void)level;
+    ws->maps[pfn]++;
+    if (f->flags & PG_SHMEM)
+        ws->rss[MM_SHMEMPAGES]++;
+    else if (f->flags & PG_ANON)
+        ws->rss[MM_ANONPAGES]++;
+    else
+        ws->rss[MM_FILEPAGES]++;
+    return 0;
+}
+
+static int check_table(struct walk_state *ws, vmsim_pfn_t pfn, int level, vmsim_vaddr_t base)
+{
+    const struct vmsim *sim = ws->sim;
+    const struct vmsim__frame *f;
+    const pte_t *table;
+
+    if (pfn >= sim->nr_frames)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: table pfn %llu beyond RAM",
+                              ws->proc->pid, (unsigned long long)pfn);
+    f = pfn_frame(sim, pfn);
+    if (!(f->flags & PG_TABLE) || f->level != level || f->u.table == NULL)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: pfn %llu is not a level-%d table",
+                              ws->proc->pid, (unsigned long long)pfn, level);
+    if (f->mapping != (uint32_t)ws->proc->pid)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: table pfn %llu belongs to pid %u",
+                              ws->proc->pid, (unsigned long long)pfn, f->mapping);
+    ws->tables[level]++;
+    table = f->u.table;
+    for (int i = 0; i < PT_ENTRIES; i++) {
+        pte_t e = table[i];
+        vmsim_vaddr_t va = base + (uint64_t)i * LEVEL_SIZE(level);
+        int err;
+
+        if (pte_none(e))
+            continue;
+        if (level == PT_LEVELS - 1 && i >= 256)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: PML4 entry %d maps kernel space",
+                                  ws->proc->pid, i);
+        if (level == 0 || pte_huge(e))
+            err = check_leaf(ws, e, va, level);
+        else if ((e & PTE_TABLE) != PTE_TABLE)
+            err = vmsim__corrupt(ws->buf, ws->len, "pid %d: level-%d entry %d is not a table "
+                                 "entry", ws->proc->pid, level, i);
+        else
+            err = check_table(ws, pte_pfn(e), level - 1, va);
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
+static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables)
+{
+    const struct vmsim__proc *p = ws->proc;
+    const struct vmsim__mm *mm = p->mm;
+    uint64_t total_vm = 0;
+    int err;
+
+    for (size_t i = 0; i < mm->nr_vmas; i++) {
+        const struct vmsim__vma *v = &mm->vmas[i];
+
+        if (v->start >= v->end || (v->start & ~PAGE_MASK) || (v->end & ~PAGE_MASK) ||
+            v->end > TASK_SIZE || (i > 0 && mm->vmas[i - 1].end > v->start))
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: VMA %zu [%#llx, %#llx) is "
+                                  "misplaced", p->pid, i, (unsigned long long)v->start,
+                                  (unsigned long long)v->end);
+        total_vm += (v->end - v->start) / PAGE_SIZE;
+        if (v->flags & VMSIM_VMA_ACCOUNT)
+            *committed += (v->end - v->start) / PAGE_SIZE;
+    }
+    if (total_vm != mm->total_vm)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: total_vm %llu, VMAs hold %llu",
+                              p->pid, (unsigned long long)mm->total_vm,
+                              (unsigned long long)total_vm);
+    memset(ws->rss, 0, sizeof(ws->rss));
+    memset(ws->tables, 0, sizeof(ws->tables));
+    err = check_table(ws, mm->pgd, PT_LEVELS - 1, 0);
+    if (err < 0)
+        return err;
+    for (int c = 0; c < NR_MM_COUNTERS; c++)
+        if (c != MM_SWAPENTS && ws->rss[c] != mm->rss[c])
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: RSS counter %d is %llu, the "
+                                  "tables map %llu", p->pid, c,
+                                  (unsigned long long)mm->rss[c],
+                                  (unsigned long long)ws->rss[c]);
+    if (ws->tables[0] + ws->tables[1] + ws->tables[2] != mm->nr_pt_pages)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: VmPTE counts %llu tables, found "
+                              "%llu", p->pid, (unsigned long long)mm->nr_pt_pages,
+                              (unsigned long long)(ws->tables[0] + ws->tables[1] +
+                                                   ws->tables[2]));
+    for (int l = 0; l < PT_LEVELS; l++)
+        *tables += ws->tables[l];
+    return 0;
+}
+
+int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
+{
+    struct walk_state ws = { .sim = sim, .buf = buf, .len = len };
+    uint64_t committed = 0, tables = 0, user = 0, anon_mapped = 0, lru = 0, file_mapped = 0;
+    uint64_t lru_gauges;
+    int err;
+
+    if (buf != NULL && len > 0)
+        buf[0] = '\0';
+    err = vmsim__phys_check(sim, buf, len);
+    if (err < 0)
+        return err;
+    ws.maps = vmsim__calloc(sim, sim->nr_frames, sizeof(*ws.maps));
+    if (ws.maps == NULL)
+        return VMSIM_ENOMEM;
+    for (size_t i = 0; i < sim->nr_procs; i++) {
+        const struct vmsim__proc *p = sim->procs[i];
+
+        if (i > 0 && sim->procs[i - 1]->pid >= p->pid) {
+            err = vmsim__corrupt(buf, len, "process table out of order at pid %d", p->pid);
+            goto out;
+        }
+        if (p->alive != (p->mm != NULL)) {
+            err = vmsim__corrupt(buf, len, "pid %d: alive %d but mm %p", p->pid, p->alive,
+                                 (const void *)p->mm);
+            goto out;
+        }
+        if (p->mm == NULL)
+            continue;
+        ws.proc = p;
+        err = check_mm(&ws, &committed, &tables);
+        if (err < 0)
+            goto out;
+    }
+    for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++) {
+        const struct vmsim__frame *f = pfn_frame(sim, pfn);
+
+        if (f->flags & PG_TABLE)
+            continue;
+        if (!(f->flags & (PG_ANON | PG_FILE))) {
+            if (ws.maps[pfn] != 0) {
+                err = vmsim__corrupt(buf, len, "pfn %llu is mapped but not a user page",
+                                     (unsigned long long)pfn);
+                goto out;
+            }
+            continue;
+        }
+        user++;
+        if (f->mapcount != ws.maps[pfn] || f->refcount != f->mapcount) {
+            err = vmsim__corrupt(buf, len, "pfn %llu: mapcount %u refcount %u, but %u "
+                                 "entries map it", (unsigned long long)pfn, f->mapcount,
+                                 f->refcount, ws.maps[pfn]);
+            goto out;
+        }
+        if (f->mapcount > 0) {
+            if (f->flags & PG_ANON)
+                anon_mapped++;
+            else
+                file_mapped++;
+        }
+        if (f->flags & PG_LRU)
+            lru++;
+    }
+    if (user != sim->nr_user_pages) {
+        err = vmsim__corrupt(buf, len, "%llu user frames, count says %llu",
+                             (unsigned long long)user,
+                             (unsigned long long)sim->nr_user_pages);
+        goto out;
+    }
+    if (tables != sim->vmstat[VMSIM_VMSTAT_NR_PAGE_TABLE_PAGES]) {
+        err = vmsim__corrupt(buf, len, "%llu table frames, nr_page_table_pages says %llu",
+                             (unsigned long long)tables,
+                             (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_PAGE_TABLE_PAGES]);
+        goto out;
+    }
+    if (anon_mapped != sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES] ||
+        file_mapped != sim->vmstat[VMSIM_VMSTAT_NR_MAPPED]) {
+        err = vmsim__corrupt(buf, len, "mapped anon/file frames %llu/%llu, gauges say "
+                             "%llu/%llu", (unsigned long long)anon_mapped,
+                             (unsigned long long)file_mapped,
+                             (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES],
+                             (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_MAPPED]);
+        goto out;
+    }
+    lru_gauges = sim->vmstat[VMSIM_VMSTAT_NR_ACTIVE_ANON] +
+                 sim->vmstat[VMSIM_VMSTAT_NR_INACTIVE_ANON] +
+                 sim->vmstat[VMSIM_VMSTAT_NR_ACTIVE_FILE] +
+                 sim->vmstat[VMSIM_VMSTAT_NR_INACTIVE_FILE];
+    if (lru != lru_gauges) {
+        err = vmsim__corrupt(buf, len, "%llu frames on LRU lists, gauges say %llu",
+                             (unsigned long long)lru, (unsigned long long)lru_gauges);
+        goto out;
+    }
+    if (committed != sim->committed_pages) {
+        err = vmsim__corrupt(buf, len, "Committed_AS %llu pages, accountable VMAs hold %llu",
+                             (unsigned long long)sim->committed_pages,
+                             (unsigned long long)committed);
+        goto out;
+    }
+    if (sim->nr_free + user + tables != sim->nr_frames) {
+        err = vmsim__corrupt(buf, len, "free %llu + user %llu + tables %llu != %llu frames",
+                             (unsigned long long)sim->nr_free, (unsigned long long)user,
+                             (unsigned long long)tables, (unsigned long long)sim->nr_frames);
+        goto out;
+    }
+    err = 0;
+out:
+    vmsim__free(sim, ws.maps);
+    return err;
+}

@@ -1,0 +1,237 @@
+/*
+ * sim.c -- the machine: configuration, creation and destruction, the
+ * per-instance host allocator, and the event callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static const vmsim_latency_t default_latency = {
+#define XX(name, dflt, doc) .name = (dflt),
+    VMSIM_LATENCY_MAP(XX)
+#undef XX
+};
+
+void vmsim_config_init(vmsim_config_t *cfg, vmsim_profile profile)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->profile = profile;
+    cfg->memory = (uint64_t)1 << 30;
+    cfg->swap = 0;
+    cfg->policy = "linux";
+    cfg->overcommit_memory = 0;
+    cfg->overcommit_ratio = 50;
+    cfg->panic_on_oom = 0;
+    cfg->swappiness = 60;
+    cfg->seed = 1;
+    cfg->latency = default_latency;
+    if (profile == VMSIM_PROFILE_TEXTBOOK) {
+        cfg->thp = VMSIM_THP_NEVER;
+        cfg->page_cluster = 0;
+        cfg->fault_around_bytes = PAGE_SIZE;
+        cfg->read_ahead_kb = 0;
+        cfg->zero_page = false;
+        cfg->tlb.enabled = false;
+    } else {
+        cfg->thp = VMSIM_THP_MADVISE;
+        cfg->page_cluster = 3;
+        cfg->fault_around_bytes = 64 * 1024;
+        cfg->read_ahead_kb = 128;
+        cfg->zero_page = true;
+        cfg->tlb.enabled = true;
+    }
+    /* A current Intel core: 64 4K + 32 2M + 4 1G L1 dTLB entries, 1536 STLB. */
+    cfg->tlb.l1_4k = 64;
+    cfg->tlb.l1_2m = 32;
+    cfg->tlb.l1_1g = 4;
+    cfg->tlb.l2 = 1536;
+    cfg->tlb.ways = 4;
+    cfg->tlb.pcid = true;
+}
+
+static int config_validate(const vmsim_config_t *cfg)
+{
+    if (cfg->memory % PAGE_SIZE != 0 || cfg->swap % PAGE_SIZE != 0)
+        return VMSIM_EINVAL;
+    if (cfg->memory < VMSIM_MIN_MEMORY || cfg->memory > VMSIM_MAX_MEMORY ||
+        cfg->swap > VMSIM_MAX_SWAP)
+        return VMSIM_ERANGE;
+    if (cfg->profile != VMSIM_PROFILE_LINUX && cfg->profile != VMSIM_PROFILE_TEXTBOOK)
+        return VMSIM_EINVAL;
+    if ((unsigned)cfg->thp > VMSIM_THP_NEVER)
+        return VMSIM_EINVAL;
+    if (cfg->overcommit_memory < 0 || cfg->overcommit_memory > 2 ||
+        cfg->overcommit_ratio < 0 || cfg->panic_on_oom < 0 || cfg->panic_on_oom > 2 ||
+        cfg->swappiness < 0 || cfg->swappiness > 200 || cfg->page_cluster < 0 ||
+        cfg->page_cluster > 31)
+        return VMSIM_ERANGE;
+    if (cfg->fault_around_bytes > PMD_SIZE || cfg->read_ahead_kb > ((uint64_t)1 << 30))
+        return VMSIM_ERANGE;
+    if (cfg->resident_limit > cfg->memory / PAGE_SIZE)
+        return VMSIM_ERANGE;
+    return 0;
+}
+
+/* Host memory goes through the instance allocator (cfg.alloc) or libc. */
+void *vmsim__malloc(const struct vmsim *sim, size_t size)
+{
+    if (sim != NULL && sim->cfg.alloc.malloc != NULL)
+        return sim->cfg.alloc.malloc(sim->cfg.alloc.ctx, size);
+    return malloc(size);
+}
+
+void *vmsim__calloc(const struct vmsim *sim, size_t n, size_t size)
+{
+    if (sim != NULL && sim->cfg.alloc.calloc != NULL)
+        return sim->cfg.alloc.calloc(sim->cfg.alloc.ctx, n, size);
+    return calloc(n, size);
+}
+
+void *vmsim__realloc(const struct vmsim *sim, void *ptr, size_t size)
+{
+    if (sim != NULL && sim->cfg.alloc.realloc != NULL)
+        return sim->cfg.alloc.realloc(sim->cfg.alloc.ctx, ptr, size);
+    return realloc(ptr, size);
+}
+
+void vmsim__free(const struct vmsim *sim, void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    if (sim != NULL && sim->cfg.alloc.free != NULL)
+        sim->cfg.alloc.free(sim->cfg.alloc.ctx, ptr);
+    else
+        free(ptr);
+}
+
+int vmsim__grow(const struct vmsim *sim, void **arr, size_t *cap, size_t need, size_t size)
+{
+    size_t ncap = *cap ? *cap : 8;
+    void *p;
+
+    if (need <= *cap)
+        return 0;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > SIZE_MAX / size)
+        return VMSIM_ENOMEM;
+    p = vmsim__realloc(sim, *arr, ncap * size);
+    if (p == NULL)
+        return VMSIM_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+void vmsim__emit(struct vmsim *sim, vmsim_event_type type, vmsim_pid_t pid,
+                 vmsim_vaddr_t va, vmsim_pfn_t pfn, unsigned outcome, const char *cause)
+{
+    vmsim_event_t ev;
+
+    sim->event_seq++;
+    if (sim->cfg.on_event == NULL)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.seq = sim->event_seq;
+    ev.type = type;
+    ev.pid = pid;
+    ev.va = va;
+    ev.pfn = pfn;
+    ev.outcome = outcome;
+    ev.cause = cause != NULL ? cause : "";
+    if (type == VMSIM_EV_SIGNAL) {
+        const struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+
+        if (p != NULL) {
+            ev.signal = p->signal;
+            ev.si_code = p->si_code;
+        }
+    }
+    sim->cfg.on_event(sim->cfg.event_ctx, &ev);
+}
+
+#ifndef NDEBUG
+void vmsim__assert_fail(const char *expr, const char *file, int line, const char *func)
+{
+    /* A broken invariant is a library bug: stop loudly in debug builds. */
+    fprintf(stderr, "libvmsim: %s:%d: %s: assertion failed: %s\n", file, line, func, expr);
+    abort();
+}
+#endif
+
+int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
+{
+    struct vmsim *sim;
+    uint64_t nr_frames, nr_reserved;
+    int err;
+
+    if (cfg == NULL || out == NULL)
+        return VMSIM_EINVAL;
+    err = config_validate(cfg);
+    if (err < 0)
+        return err;
+    if (cfg->alloc.calloc != NULL)
+        sim = cfg->alloc.calloc(cfg->alloc.ctx, 1, sizeof(*sim));
+    else
+        sim = calloc(1, sizeof(*sim));
+    if (sim == NULL)
+        return VMSIM_ENOMEM;
+    sim->cfg = *cfg;
+    if (sim->cfg.policy == NULL)
+        sim->cfg.policy = "linux";
+    /* Kernel frames after RAM: the zero page, then a 2 MiB-aligned huge
+     * zero page. They are not RAM and never counted in MemTotal. */
+    nr_frames = cfg->memory / PAGE_SIZE;
+    nr_reserved = round_up(nr_frames + 1, PT_ENTRIES) + PT_ENTRIES - nr_frames;
+    err = vmsim__phys_init(sim, nr_frames, nr_reserved);
+    if (err < 0) {
+        vmsim__free(sim, sim);
+        return err;
+    }
+    sim->zero_pfn = nr_frames;
+    sim->huge_zero_pfn = round_up(nr_frames + 1, PT_ENTRIES);
+    sim->next_anon_id = 1;
+    *out = sim;
+    return 0;
+}
+
+void vmsim_destroy(vmsim_t *sim)
+{
+    if (sim == NULL)
+        return;
+    vmsim__procs_destroy(sim);
+    vmsim__phys_destroy(sim);
+    vmsim__free(sim, sim);
+}
+
+const vmsim_config_t *vmsim_config(const vmsim_t *sim)
+{
+    return &sim->cfg;
+}
+
+void vmsim_free(vmsim_t *sim, void *ptr)
+{
+    vmsim__free(sim, ptr);
+}
+
+bool vmsim_panicked(const vmsim_t *sim)
+{
+    return sim->panicked;
+}
+
+uint64_t vmsim_time_ns(const vmsim_t *sim)
+{
+    return sim->time_ns;
+}
+
+void vmsim_tlb_stats(const vmsim_t *sim, vmsim_tlb_stats_t *out)
+{
+    *out = sim->tlb;
+}
+
+void vmsim_buddyinfo(const vmsim_t *sim, uint64_t out[19])
+{
+    for (int i = 0; i < NR_ORDERS; i++)
+        out[i] = sim->nr_free_blocks[i];
+}

@@ -1,0 +1,415 @@
+/*
+ * internal.h -- the machine's private structures and the modules' internal
+ * APIs. Never installed. Cross-file internal names start with vmsim__.
+ *
+ * Dependency direction: trace -> core (sim) -> fault -> {vma, pgtable, phys}.
+ */
+#ifndef VMSIM_INTERNAL_H
+#define VMSIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "vmsim/vmsim.h"
+
+/* ---- geometry --------------------------------------------------------- */
+
+#define PAGE_SHIFT  12
+#define PAGE_SIZE   ((uint64_t)1 << PAGE_SHIFT)
+#define PAGE_MASK   (~(PAGE_SIZE - 1))
+#define PMD_SHIFT   21
+#define PMD_SIZE    ((uint64_t)1 << PMD_SHIFT)
+#define PMD_MASK    (~(PMD_SIZE - 1))
+#define PUD_SHIFT   30
+#define PUD_SIZE    ((uint64_t)1 << PUD_SHIFT)
+#define PUD_MASK    (~(PUD_SIZE - 1))
+#define PGDIR_SHIFT 39
+#define PGDIR_SIZE  ((uint64_t)1 << PGDIR_SHIFT)
+#define PGDIR_MASK  (~(PGDIR_SIZE - 1))
+#define PT_ENTRIES  512
+#define PT_LEVELS   4
+
+#define TASK_SIZE VMSIM_TASK_SIZE
+/* mmap_min_addr: the lowest address a mapping may start at. */
+#define MMAP_MIN_ADDR ((uint64_t)65536)
+/*
+ * Without ASLR Linux puts mmap_base at TASK_SIZE - gap, where the gap is
+ * the stack rlimit (8 MiB) plus the stack guard gap, clamped to at least
+ * 128 MiB (mm/util.c mmap_base()): 0x7ffff7fff000.
+ */
+#define MMAP_BASE (TASK_SIZE - ((uint64_t)128 << 20))
+/*
+ * Where the heap starts in a spawned process. A real process's heap starts
+ * after its program's bss (0x555555559000 for a small PIE without ASLR);
+ * a spawned process has no program, so that address is used as is.
+ */
+#define START_BRK ((uint64_t)0x555555559000)
+
+#define NR_ORDERS   19 /* buddy orders 0..18: 4 KiB .. 1 GiB */
+#define HPAGE_ORDER 9  /* 2 MiB */
+#define GPAGE_ORDER 18 /* 1 GiB */
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NIL32         UINT32_MAX
+
+static inline uint64_t round_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+static inline uint64_t round_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
+
+/* ---- assertions ------------------------------------------------------- */
+
+#ifdef NDEBUG
+#define VMSIM_ASSERT(cond) ((void)0)
+#else
+/* A broken invariant is a bug in the library, never the caller's input. */
+void vmsim__assert_fail(const char *expr, const char *file, int line, const char *func);
+#define VMSIM_ASSERT(cond)                                                               \
+    ((cond) ? (void)0 : vmsim__assert_fail(#cond, __FILE__, __LINE__, __func__))
+#endif
+
+/* ---- page-table entries (x86_64) -------------------------------------- */
+
+typedef uint64_t pte_t;
+
+#define PTE_P        VMSIM_PTE_P
+#define PTE_RW       VMSIM_PTE_RW
+#define PTE_US       VMSIM_PTE_US
+#define PTE_A        VMSIM_PTE_A
+#define PTE_D        VMSIM_PTE_D
+#define PTE_PS       VMSIM_PTE_PS
+#define PTE_NX       VMSIM_PTE_NX
+/* Bit 8 (Global) doubles as PROTNONE when P is clear, as in Linux: the
+ * page is resident but the VMA is PROT_NONE. */
+#define PTE_PROTNONE (1ull << 8)
+/* Software bit 9 (Linux's _PAGE_SPECIAL): a frame with no struct page
+ * accounting, i.e. the zero page. */
+#define PTE_SPECIAL  (1ull << 9)
+#define PTE_PFN_MASK VMSIM_PTE_PFN_MASK
+/* Table entries (non-leaf) always carry P|RW|US|A, as Linux's _PAGE_TABLE. */
+#define PTE_TABLE    (PTE_P | PTE_RW | PTE_US | PTE_A)
+
+/*
+ * Swap entries live in non-present entries (P clear, PROTNONE clear):
+ * bits 1..5 the swap type, bits 9..57 the slot offset (Linux's x86_64
+ * layout, without the L1TF inversion of the offset).
+ */
+#define SWP_TYPE_SHIFT   1
+#define SWP_TYPE_MASK    0x1full
+#define SWP_OFFSET_SHIFT 9
+#define SWP_OFFSET_MASK  ((1ull << 49) - 1)
+
+static inline bool pte_none(pte_t e) { return e == 0; }
+static inline bool pte_present(pte_t e) { return (e & (PTE_P | PTE_PROTNONE)) != 0; }
+static inline bool pte_hw_present(pte_t e) { return (e & PTE_P) != 0; }
+static inline bool pte_is_swap(pte_t e) { return e != 0 && !pte_present(e); }
+static inline bool pte_write(pte_t e) { return (e & PTE_RW) != 0; }
+static inline bool pte_huge(pte_t e) { return (e & PTE_PS) != 0; }
+static inline bool pte_special(pte_t e) { return (e & PTE_SPECIAL) != 0; }
+static inline vmsim_pfn_t pte_pfn(pte_t e) { return (e & PTE_PFN_MASK) >> PAGE_SHIFT; }
+static inline pte_t pfn_pte(vmsim_pfn_t pfn) { return (pte_t)pfn << PAGE_SHIFT; }
+static inline pte_t swp_entry(unsigned type, uint64_t slot)
+{
+    return ((pte_t)(type & SWP_TYPE_MASK) << SWP_TYPE_SHIFT) |
+           ((slot & SWP_OFFSET_MASK) << SWP_OFFSET_SHIFT);
+}
+static inline uint64_t swp_offset(pte_t e) { return (e >> SWP_OFFSET_SHIFT) & SWP_OFFSET_MASK; }
+
+/* Index of va in the table at `level` (3 = PML4 .. 0 = PT). */
+#define PT_INDEX(va, level) ((unsigned)(((va) >> (PAGE_SHIFT + 9 * (level))) & 0x1ff))
+/* Bytes one entry at `level` covers. */
+#define LEVEL_SIZE(level) ((uint64_t)1 << (PAGE_SHIFT + 9 * (level)))
+
+/* ---- frames ----------------------------------------------------------- */
+
+enum {
+    PG_BUDDY = 1u << 0,      /* head of a free buddy block (order in .order) */
+    PG_TABLE = 1u << 1,      /* holds a page table (.u.table, .level) */
+    PG_ANON = 1u << 2,       /* anonymous user page (.index = vpn) */
+    PG_FILE = 1u << 3,       /* page-cache page (.mapping = file, .index = page) */
+    PG_SWAPCACHE = 1u << 4,  /* in the swap cache (.u.slot) */
+    PG_DIRTY = 1u << 5,
+    PG_LRU = 1u << 6,        /* admitted to the replacement policy */
+    PG_ACTIVE = 1u << 7,
+    PG_REFERENCED = 1u << 8,
+    PG_HEAD = 1u << 9,       /* first frame of a compound (huge) page */
+    PG_TAIL = 1u << 10,      /* a later frame of a compound page */
+    PG_RESERVED = 1u << 11,  /* kernel-owned: the zero pages */
+    PG_HUGETLB = 1u << 12,
+    PG_SHMEM = 1u << 13,
+    PG_ANON_EXCLUSIVE = 1u << 14, /* mapped by one process only, may be reused */
+    PG_ALLOCATED = 1u << 15, /* handed out by the buddy allocator */
+};
+
+/*
+ * Per-frame metadata: 32 bytes, one flat array indexed by pfn. The union
+ * holds what only one kind of frame needs: free-list links for a free
+ * block, the host copy of the 512 entries for a table, the swap slot for a
+ * swap-cache page.
+ */
+struct vmsim__frame {
+    uint16_t flags;
+    uint8_t order;     /* buddy block or compound order */
+    uint8_t level;     /* PG_TABLE: 0 (PT) .. 3 (PML4) */
+    uint32_t refcount; /* mappings + cache references; 0 when free */
+    uint32_t mapcount; /* PTEs (or PMDs) mapping the frame */
+    uint32_t mapping;  /* PG_FILE: file id; PG_TABLE: owner pid */
+    uint64_t index;    /* PG_ANON: vpn; PG_FILE: page index; PG_TABLE: first va */
+    union {
+        struct {
+            uint32_t next, prev;
+        } list;
+        pte_t *table;
+        uint64_t slot;
+    } u;
+};
+
+/* ---- address spaces --------------------------------------------------- */
+
+/* Internal VMA flags beyond VMSIM_VMA_*. */
+enum {
+    VMA_RAND_READ = 1u << 16, /* madvise(MADV_RANDOM) */
+    VMA_SEQ_READ = 1u << 17,  /* madvise(MADV_SEQUENTIAL) */
+};
+
+struct vmsim__vma {
+    vmsim_vaddr_t start, end; /* [start, end), page-aligned */
+    unsigned prot;            /* VMSIM_PROT_* */
+    unsigned flags;           /* VMSIM_VMA_* | VMA_* */
+    uint64_t pgoff;           /* file offset in pages */
+    uint32_t file;            /* file id, 0 = anonymous */
+    uint32_t anon_id;         /* Linux's anon_vma, as an id; 0 until first fault */
+};
+
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
+
+struct vmsim__mm {
+    vmsim_pid_t owner;
+    vmsim_pfn_t pgd;             /* the PML4 frame */
+    struct vmsim__vma *vmas;     /* sorted by start, non-overlapping */
+    size_t nr_vmas, cap_vmas;
+    uint64_t rss[NR_MM_COUNTERS];/* pages */
+    uint64_t nr_pt_pages;        /* PTE + PMD + PUD tables (VmPTE), not the PGD */
+    uint64_t total_vm, data_vm, exec_vm, stack_vm; /* pages */
+    uint64_t hiwater_rss, hiwater_vm;              /* pages */
+    vmsim_vaddr_t start_brk, brk;
+    vmsim_vaddr_t mmap_base;
+};
+
+struct vmsim__proc {
+    vmsim_pid_t pid, ppid;
+    char name[16];
+    bool alive, oom_killed;
+    int signal, si_code;
+    vmsim_vaddr_t fault_addr;
+    int last_errno;
+    int oom_score_adj;
+    uint64_t minflt, majflt, cow;
+    uint64_t nr_ptes_copied_fork;
+    struct vmsim__mm *mm; /* NULL once dead */
+    /* figures kept after death (pages) */
+    uint64_t final_hiwater_rss, final_hiwater_vm;
+};
+
+/* ---- the machine ------------------------------------------------------ */
+
+struct vmsim {
+    vmsim_config_t cfg;
+
+    /* phys */
+    uint64_t nr_frames;           /* RAM frames: pfn 0 .. nr_frames-1 */
+    uint64_t nr_frames_total;     /* + the reserved kernel frames after RAM */
+    struct vmsim__frame *frames;
+    uint32_t free_head[NR_ORDERS];
+    uint64_t nr_free_blocks[NR_ORDERS];
+    uint64_t nr_free;             /* free frames, all orders */
+    vmsim_pfn_t zero_pfn;         /* the shared zero page (reserved, not RAM) */
+    vmsim_pfn_t huge_zero_pfn;    /* the 2 MiB huge zero page (reserved) */
+    uint64_t wmark_min, wmark_low, wmark_high; /* zone watermarks, pages */
+
+    /* processes, sorted by pid */
+    struct vmsim__proc **procs;
+    size_t nr_procs, cap_procs;
+    struct vmsim__proc *last_proc; /* lookup cache */
+
+    /* accounting */
+    uint64_t vmstat[VMSIM_VMSTAT__COUNT];
+    uint64_t committed_pages;     /* Committed_AS */
+    uint64_t nr_swap_used;        /* swap slots in use */
+    uint64_t nr_user_pages;       /* resident user frames (anon + file + shmem) */
+    uint32_t next_anon_id;
+    uint64_t time_ns;
+    uint64_t event_seq;
+    vmsim_tlb_stats_t tlb;
+    bool panicked;
+};
+
+/* ---- core/sim.c: host memory and events -------------------------------- */
+
+void *vmsim__malloc(const struct vmsim *sim, size_t size);
+void *vmsim__calloc(const struct vmsim *sim, size_t n, size_t size);
+void *vmsim__realloc(const struct vmsim *sim, void *ptr, size_t size);
+void vmsim__free(const struct vmsim *sim, void *ptr);
+/* Grow *arr (of *cap elements of `size` bytes) to hold at least `need`.
+ * Returns 0 or VMSIM_ENOMEM with *arr unchanged. */
+int vmsim__grow(const struct vmsim *sim, void **arr, size_t *cap, size_t need, size_t size);
+
+/* Report one event to the user's callback, if any. */
+void vmsim__emit(struct vmsim *sim, vmsim_event_type type, vmsim_pid_t pid,
+                 vmsim_vaddr_t va, vmsim_pfn_t pfn, unsigned outcome, const char *cause);
+
+static inline void count_vm_event(struct vmsim *sim, vmsim_vmstat_item item)
+{
+    sim->vmstat[item]++;
+}
+static inline void mod_vm_stat(struct vmsim *sim, vmsim_vmstat_item item, int64_t delta)
+{
+    sim->vmstat[item] += (uint64_t)delta;
+}
+
+/* ---- mm/phys.c: the buddy allocator ------------------------------------ */
+
+/* Set up frames 0..nr_frames-1 free in maximal aligned blocks, plus
+ * `nr_reserved` kernel frames after them. Returns 0 or VMSIM_ENOMEM. */
+int vmsim__phys_init(struct vmsim *sim, uint64_t nr_frames, uint64_t nr_reserved);
+void vmsim__phys_destroy(struct vmsim *sim);
+/* Allocate a 2^order block; its frames are zeroed metadata with
+ * PG_ALLOCATED on the head (and refcount 1). Returns 0 and *pfn, or
+ * VMSIM_EOOM when no block of that order or larger is free. */
+int vmsim__phys_alloc(struct vmsim *sim, unsigned order, vmsim_pfn_t *pfn);
+/* Return a block allocated with vmsim__phys_alloc, coalescing buddies. */
+void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order);
+/* Verify free lists against frame flags and counts. */
+int vmsim__phys_check(const struct vmsim *sim, char *buf, size_t len);
+
+static inline struct vmsim__frame *pfn_frame(const struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    return &sim->frames[pfn];
+}
+
+/* ---- mm/pgtable.c: 4-level radix tables ------------------------------- */
+
+/* Allocate an empty PML4 for mm. Returns 0 or VMSIM_EOOM/VMSIM_ENOMEM. */
+int vmsim__pt_create(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pid_t owner);
+/* The host array of a table frame. */
+static inline pte_t *pt_table(const struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    return sim->frames[pfn].u.table;
+}
+/*
+ * The entry for va at level `leaf` (0: PTE, 1: PMD, 2: PUD), allocating
+ * missing tables when `alloc`. A huge leaf met above `leaf` is returned
+ * instead, with *level set to its level. Returns NULL when a table is
+ * missing and !alloc (*err 0), or when allocation failed (*err < 0).
+ */
+pte_t *vmsim__pt_walk(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t va,
+                      int leaf, bool alloc, int *level, int *err);
+/* Free the tables covering [addr, end) that no VMA needs any more, as
+ * Linux's free_pgd_range(): floor is the previous VMA's end (or 0),
+ * ceiling the next VMA's start (or 0 for "the top"). Entries in the range
+ * must already be clear. */
+void vmsim__pt_free_range(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t addr,
+                          vmsim_vaddr_t end, vmsim_vaddr_t floor, vmsim_vaddr_t ceiling);
+/* Free every table of mm, the PML4 included. Leaves must be clear. */
+void vmsim__pt_destroy(struct vmsim *sim, struct vmsim__mm *mm);
+
+/* ---- mm/vma.c: the VMA list ------------------------------------------- */
+
+/* The first VMA with end > va, or NULL (Linux find_vma). */
+struct vmsim__vma *vmsim__vma_find(const struct vmsim__mm *mm, vmsim_vaddr_t va);
+/* Index of the first VMA with end > va (nr_vmas if none). */
+size_t vmsim__vma_index(const struct vmsim__mm *mm, vmsim_vaddr_t va);
+/* Insert a VMA that overlaps none; merges with neighbours when allowed.
+ * Returns 0 or VMSIM_ENOMEM. */
+int vmsim__vma_insert(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsim__vma *v);
+/* Split so that no VMA straddles addr. Returns 0 or VMSIM_ENOMEM. */
+int vmsim__vma_split_at(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t addr);
+/* Remove VMAs idx .. idx+n-1. */
+void vmsim__vma_remove(struct vmsim__mm *mm, size_t idx, size_t n);
+/* Merge VMA i with its neighbours where Linux would. */
+void vmsim__vma_merge_around(struct vmsim__mm *mm, size_t i);
+/* Whether [addr, addr+len) is free of VMAs. */
+bool vmsim__vma_range_free(const struct vmsim__mm *mm, vmsim_vaddr_t addr, uint64_t len);
+/* Top-down search for a free range of len below `high`, at or above
+ * `low`; returns the start, or 0 when none. */
+vmsim_vaddr_t vmsim__vma_gap_topdown(const struct vmsim__mm *mm, uint64_t len,
+                                     vmsim_vaddr_t low, vmsim_vaddr_t high);
+
+/*
+ * The protection bits a VMA gives its leaf entries (Linux's vm_page_prot).
+ * A private writable VMA's entries are not writable: the write fault makes
+ * them so (copy-on-write). PROT_NONE entries are PROTNONE, not present.
+ */
+static inline pte_t vma_page_prot(const struct vmsim__vma *vma)
+{
+    pte_t prot;
+
+    if ((vma->prot & (VMSIM_PROT_READ | VMSIM_PROT_WRITE | VMSIM_PROT_EXEC)) == 0)
+        return PTE_PROTNONE | PTE_US | PTE_NX;
+    prot = PTE_P | PTE_US;
+    if (!(vma->prot & VMSIM_PROT_EXEC))
+        prot |= PTE_NX;
+    if ((vma->prot & VMSIM_PROT_WRITE) && (vma->flags & VMSIM_VMA_SHARED))
+        prot |= PTE_RW;
+    return prot;
+}
+
+/* Bits pte_modify() keeps: the frame, special, accessed, dirty, page size. */
+#define PTE_CHG_MASK (PTE_PFN_MASK | PTE_SPECIAL | PTE_A | PTE_D | PTE_PS)
+
+/* ---- mm/mmap.c: the memory syscalls ------------------------------------ */
+
+struct vmsim__mm *vmsim__mm_create(struct vmsim *sim, vmsim_pid_t owner, int *err);
+/* Tear down an address space: unmap everything, free tables (exit_mmap). */
+void vmsim__mm_destroy(struct vmsim *sim, struct vmsim__mm *mm);
+/* Unmap [start, end) of mm: zap pages, drop VMAs, free tables. */
+int vmsim__do_munmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
+                     uint64_t len);
+/* Clear the leaf entries of [start, end) inside one VMA, releasing frames. */
+void vmsim__zap_range(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsim__vma *vma,
+                      vmsim_vaddr_t start, vmsim_vaddr_t end);
+/* Commit accounting (mm/util.c __vm_enough_memory). */
+bool vmsim__vm_enough_memory(struct vmsim *sim, uint64_t pages);
+uint64_t vmsim__commit_limit(const struct vmsim *sim);
+
+/* ---- mm/fault.c ------------------------------------------------------- */
+
+/* Handle an access the page tables did not allow. Returns VMSIM_OUT_*
+ * bits (>= 0), or a negative VMSIM_E*. */
+int vmsim__handle_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
+                        vmsim_access_kind kind);
+/* Fault in one page for get_user_pages() (MAP_POPULATE): nothing if the
+ * entry already allows `kind`. Returns VMSIM_OUT_* bits or VMSIM_E*. */
+int vmsim__populate_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
+                         vmsim_access_kind kind);
+/* Release one mapping of a user frame (mapcount, refcount, RSS). */
+void vmsim__page_remove_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
+
+/* ---- mm/proc.c -------------------------------------------------------- */
+
+/* The process with this pid, dead or alive, or NULL. */
+struct vmsim__proc *vmsim__proc_find(const struct vmsim *sim, vmsim_pid_t pid);
+/* Kill p with a signal: record it, release its memory, emit the event. */
+void vmsim__proc_kill(struct vmsim *sim, struct vmsim__proc *p, int sig, int si_code,
+                      vmsim_vaddr_t addr);
+void vmsim__procs_destroy(struct vmsim *sim);
+
+static inline uint64_t mm_rss(const struct vmsim__mm *mm)
+{
+    return mm->rss[MM_FILEPAGES] + mm->rss[MM_ANONPAGES] + mm->rss[MM_SHMEMPAGES];
+}
+static inline void mm_update_hiwater_rss(struct vmsim__mm *mm)
+{
+    uint64_t rss = mm_rss(mm);
+
+    if (rss > mm->hiwater_rss)
+        mm->hiwater_rss = rss;
+}
+
+/* ---- core/check.c ----------------------------------------------------- */
+
+/* printf into buf (if not NULL) and return VMSIM_ECORRUPT. */
+int vmsim__corrupt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* VMSIM_INTERNAL_H */

@@ -1,0 +1,635 @@
+/*
+ * mmap.c -- address spaces and the memory syscalls: mmap, munmap,
+ * mprotect, brk, and commit accounting (overcommit), following
+ * mm/mmap.c, mm/vma.c, mm/mprotect.c and mm/util.c of Linux 6.x.
+ *
+ * Syscall helpers return 0 or a positive simulated errno (VMSIM_SYS_*);
+ * a negative VMSIM_E* means the simulator failed (host memory).
+ */
+#include "internal.h"
+
+/* vm.max_map_count */
+#define MAX_MAP_COUNT 65530
+/* sysctl_user_reserve_kbytes: 128 MiB, in pages */
+#define USER_RESERVE_PAGES ((uint64_t)(128 << 10) >> 2)
+
+struct vmsim__mm *vmsim__mm_create(struct vmsim *sim, vmsim_pid_t owner, int *err)
+{
+    struct vmsim__mm *mm = vmsim__calloc(sim, 1, sizeof(*mm));
+
+    if (mm == NULL) {
+        *err = VMSIM_ENOMEM;
+        return NULL;
+    }
+    mm->owner = owner;
+    *err = vmsim__pt_create(sim, mm, owner);
+    if (*err < 0) {
+        vmsim__free(sim, mm);
+        return NULL;
+    }
+    mm->start_brk = mm->brk = START_BRK;
+    mm->mmap_base = MMAP_BASE;
+    return mm;
+}
+
+/* ---- commit accounting ------------------------------------------------- */
+
+static uint64_t total_swap_pages(const struct vmsim *sim)
+{
+    return sim->cfg.swap / PAGE_SIZE;
+}
+
+uint64_t vmsim__commit_limit(const struct vmsim *sim)
+{
+    uint64_t hugetlb = sim->cfg.hugepages_2m * 512 + sim->cfg.hugepages_1g * 512 * 512;
+    uint64_t ram = sim->nr_frames > hugetlb ? sim->nr_frames - hugetlb : 0;
+
+    return ram * (uint64_t)sim->cfg.overcommit_ratio / 100 + total_swap_pages(sim);
+}
+
+/*
+ * __vm_enough_memory() for a process of total_vm pages: charge `pages` to
+ * Committed_AS if the overcommit mode allows it. Mode 0 refuses only a
+ * single request larger than RAM + swap; mode 2 keeps Committed_AS under
+ * CommitLimit less the user reserve (min(total_vm / 32, 128 MiB)). The
+ * simulated processes run as root, so the admin reserve does not apply.
+ */
+static bool enough_memory(struct vmsim *sim, const struct vmsim__mm *mm, uint64_t pages)
+{
+    sim->committed_pages += pages;
+    switch (sim->cfg.overcommit_memory) {
+    case 1:
+        return true;
+    case 0:
+        if (pages > sim->nr_frames + total_swap_pages(sim))
+            break;
+        return true;
+    default: {
+        uint64_t allowed = vmsim__commit_limit(sim);
+        uint64_t reserve = mm != NULL ? mm->total_vm / 32 : 0;
+
+        if (reserve > USER_RESERVE_PAGES)
+            reserve = USER_RESERVE_PAGES;
+        allowed = allowed > reserve ? allowed - reserve : 0;
+        if (sim->committed_pages < allowed)
+            return true;
+        break;
+    }
+    }
+    sim->committed_pages -= pages;
+    return false;
+}
+
+bool vmsim__vm_enough_memory(struct vmsim *sim, uint64_t pages)
+{
+    return enough_memory(sim, NULL, pages);
+}
+
+static void unacct(struct vmsim *sim, uint64_t pages)
+{
+    VMSIM_ASSERT(sim->committed_pages >= pages);
+    sim->committed_pages -= pages;
+}
+
+/* private, writable, not MAP_NORESERVE: Linux's accountable_mapping() */
+static bool accountable(unsigned prot, unsigned vflags)
+{
+    return (prot & VMSIM_PROT_WRITE) &&
+           !(vflags & (VMSIM_VMA_SHARED | VMSIM_VMA_NORESERVE | VMSIM_VMA_HUGETLB));
+}
+
+static uint64_t vma_pages(const struct vmsim__vma *v)
+{
+    return (v->end - v->start) / PAGE_SIZE;
+}
+
+/* What a VMA adds to total_vm, data_vm, exec_vm (vm_stat_account()). */
+static void vm_stat_account(struct vmsim__mm *mm, const struct vmsim__vma *v, int64_t sign)
+{
+    uint64_t n = vma_pages(v) * (uint64_t)sign;
+
+    mm->total_vm += n;
+    if ((v->prot & VMSIM_PROT_EXEC) && !(v->prot & VMSIM_PROT_WRITE))
+        mm->exec_vm += n;
+    else if ((v->prot & VMSIM_PROT_WRITE) && !(v->flags & VMSIM_VMA_SHARED))
+        mm->data_vm += n;
+    if (sign > 0 && mm->total_vm > mm->hiwater_vm)
+        mm->hiwater_vm = mm->total_vm;
+}
+
+/* ---- unmapping --------------------------------------------------------- */
+
+/* Release what one leaf entry maps and clear it. */
+static void zap_pte(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e)
+{
+    pte_t pte = *e;
+
+    *e = 0;
+    if (pte_present(pte)) {
+        if (!pte_special(pte))
+            vmsim__page_remove_rmap(sim, mm, pte_pfn(pte));
+    }
+}
+
+static void zap_level(struct vmsim *sim, struct vmsim__mm *mm, pte_t *table, int level,
+                      vmsim_vaddr_t addr, vmsim_vaddr_t end)
+{
+    do {
+        pte_t *e = &table[PT_INDEX(addr, level)];
+        vmsim_vaddr_t next = round_down(addr, LEVEL_SIZE(level)) + LEVEL_SIZE(level);
+
+        if (next > end)
+            next = end;
+        if (!pte_none(*e)) {
+            if (level == 0)
+                zap_pte(sim, mm, e);
+            else
+                zap_level(sim, mm, pt_table(sim, pte_pfn(*e)), level - 1, addr, next);
+        }
+        addr = next;
+    } while (addr < end);
+}
+
+void vmsim__zap_range(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsim__vma *vma,
+                      vmsim_vaddr_t start, vmsim_vaddr_t end)
+{
+    (void)vma;
+    if (start < end)
+        zap_level(sim, mm, pt_table(sim, mm->pgd), PT_LEVELS - 1, start, end);
+}
+
+/* Remove VMAs [i, j) whole: zap, unaccount, free their tables. */
+static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_t j)
+{
+    vmsim_vaddr_t floor, ceiling, start, end;
+
+    if (i == j)
+        return;
+    start = mm->vmas[i].start;
+    end = mm->vmas[j - 1].end;
+    floor = i > 0 ? mm->vmas[i - 1].end : 0;
+    ceiling = j < mm->nr_vmas ? mm->vmas[j].start : 0;
+    for (size_t k = i; k < j; k++) {
+        struct vmsim__vma *v = &mm->vmas[k];
+
+        vmsim__zap_range(sim, mm, v, v->start, v->end);
+        if (v->flags & VMSIM_VMA_ACCOUNT)
+            unacct(sim, vma_pages(v));
+        vm_stat_account(mm, v, -1);
+    }
+    vmsim__vma_remove(mm, i, j - i);
+    vmsim__pt_free_range(sim, mm, start, end, floor, ceiling);
+}
+
+int vmsim__do_munmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
+                     uint64_t len)
+{
+    vmsim_vaddr_t end;
+    size_t i, j;
+    int err;
+
+    if ((start & ~PAGE_MASK) != 0 || start > TASK_SIZE || len > TASK_SIZE - start)
+        return VMSIM_SYS_EINVAL;
+    end = start + round_up(len, PAGE_SIZE);
+    if (end == start)
+        return VMSIM_SYS_EINVAL;
+    /* Split first; a failed split leaves the VMAs whole. Linux fails with
+     * ENOMEM when a split would pass max_map_count. */
+    i = vmsim__vma_index(mm, start);
+    if (i == mm->nr_vmas || mm->vmas[i].start >= end)
+        return 0;
+    if (mm->vmas[i].start < start && mm->vmas[i].end > end && mm->nr_vmas >= MAX_MAP_COUNT)
+        return VMSIM_SYS_ENOMEM;
+    err = vmsim__vma_split_at(sim, mm, start);
+    if (err == 0)
+        err = vmsim__vma_split_at(sim, mm, end);
+    if (err < 0)
+        return err;
+    i = vmsim__vma_index(mm, start);
+    for (j = i; j < mm->nr_vmas && mm->vmas[j].start < end; j++)
+        ;
+    remove_vmas(sim, mm, i, j);
+    return 0;
+}
+
+void vmsim__mm_destroy(struct vmsim *sim, struct vmsim__mm *mm)
+{
+    if (mm == NULL)
+        return;
+    remove_vmas(sim, mm, 0, mm->nr_vmas);
+    vmsim__pt_destroy(sim, mm);
+    vmsim__free(sim, mm->vmas);
+    vmsim__free(sim, mm);
+}
+
+/* ---- mmap -------------------------------------------------------------- */
+
+/* get_unmapped_area() for the top-down layout. Returns the address, or 0
+ * with *err set to a simulated errno. */
+static vmsim_vaddr_t get_unmapped_area(const struct vmsim__mm *mm, vmsim_vaddr_t addr,
+                                       uint64_t len, bool fixed, int *err)
+{
+    vmsim_vaddr_t va;
+
+    *err = 0;
+    if (len > TASK_SIZE) {
+        *err = VMSIM_SYS_ENOMEM;
+        return 0;
+    }
+    if (fixed) {
+        if (addr > TASK_SIZE - len) {
+            *err = VMSIM_SYS_ENOMEM;
+            return 0;
+        }
+        if ((addr & ~PAGE_MASK) != 0) {
+            *err = VMSIM_SYS_EINVAL;
+            return 0;
+        }
+        if (addr < MMAP_MIN_ADDR) {
+            *err = VMSIM_SYS_EPERM;
+            return 0;
+        }
+        return addr;
+    }
+    if (addr != 0) {
+        addr &= PAGE_MASK;
+        if (addr < MMAP_MIN_ADDR)
+            addr = MMAP_MIN_ADDR;
+        if (TASK_SIZE - len >= addr && vmsim__vma_range_free(mm, addr, len))
+            return addr;
+    }
+    va = vmsim__vma_gap_topdown(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
+    if (va == 0) /* Linux falls back to a bottom-up search above TASK_SIZE / 3 */
+        va = vmsim__vma_gap_topdown(mm, len, round_up(TASK_SIZE / 3, PAGE_SIZE), TASK_SIZE);
+    if (va == 0)
+        *err = VMSIM_SYS_ENOMEM;
+    return va;
+}
+
+/* Accounted pages of the VMAs inside [start, end) (mmap over MAP_FIXED). */
+static uint64_t accounted_in(const struct vmsim__mm *mm, vmsim_vaddr_t start,
+                             vmsim_vaddr_t end)
+{
+    uint64_t n = 0;
+
+    for (size_t i = vmsim__vma_index(mm, start); i < mm->nr_vmas; i++) {
+        const struct vmsim__vma *v = &mm->vmas[i];
+        vmsim_vaddr_t s = v->start > start ? v->start : start;
+        vmsim_vaddr_t e = v->end < end ? v->end : end;
+
+        if (v->start >= end)
+            break;
+        if (v->flags & VMSIM_VMA_ACCOUNT)
+            n += (e - s) / PAGE_SIZE;
+    }
+    return n;
+}
+
+static int populate(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t start,
+                    vmsim_vaddr_t end, unsigned prot, unsigned vflags)
+{
+    /* Linux's populate_vma_page_range(): write faults for private
+     * writable mappings, read faults otherwise; counted as the caller's. */
+    vmsim_access_kind kind = ((prot & VMSIM_PROT_WRITE) && !(vflags & VMSIM_VMA_SHARED))
+                                 ? VMSIM_WRITE
+                                 : VMSIM_READ;
+
+    if ((prot & (VMSIM_PROT_READ | VMSIM_PROT_WRITE | VMSIM_PROT_EXEC)) == 0)
+        return 0;
+    for (vmsim_vaddr_t va = start; va < end && p->alive; va += PAGE_SIZE) {
+        int err = vmsim__populate_page(sim, p, va, kind);
+
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
+static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_req_t *req,
+                   vmsim_vaddr_t *addr_out)
+{
+    struct vmsim__mm *mm = p->mm;
+    unsigned flags = req->flags, prot = req->prot;
+    bool shared = (flags & VMSIM_MAP_SHARED) != 0;
+    struct vmsim__vma v;
+    uint64_t len, pages, charged = 0;
+    vmsim_vaddr_t addr;
+    int err;
+
+    if (((flags & VMSIM_MAP_PRIVATE) != 0) == shared)
+        return VMSIM_SYS_EINVAL;
+    if (prot & ~(unsigned)(VMSIM_PROT_READ | VMSIM_PROT_WRITE | VMSIM_PROT_EXEC))
+        return VMSIM_SYS_EINVAL;
+    if ((req->offset & ~PAGE_MASK) != 0)
+        return VMSIM_SYS_EINVAL;
+    if (req->len == 0)
+        return VMSIM_SYS_EINVAL;
+    if (!(flags & VMSIM_MAP_ANONYMOUS) || req->file != NULL || shared ||
+        (flags & VMSIM_MAP_HUGETLB))
+        return VMSIM_ENOTSUP; /* file, shared and hugetlb mappings: not yet */
+    len = round_up(req->len, PAGE_SIZE);
+    if (len == 0 || len < req->len)
+        return VMSIM_SYS_ENOMEM;
+    pages = len / PAGE_SIZE;
+    if (mm->nr_vmas >= MAX_MAP_COUNT)
+        return VMSIM_SYS_ENOMEM;
+    addr = get_unmapped_area(mm, req->addr, len, (flags & VMSIM_MAP_FIXED) != 0, &err);
+    if (err != 0)
+        return err;
+
+    memset(&v, 0, sizeof(v));
+    v.start = addr;
+    v.end = addr + len;
+    v.prot = prot;
+    v.flags = VMSIM_VMA_ANON;
+    /* MAP_NORESERVE is ignored in overcommit mode 2 (mm/mmap.c). */
+    if ((flags & VMSIM_MAP_NORESERVE) && sim->cfg.overcommit_memory != 2)
+        v.flags |= VMSIM_VMA_NORESERVE;
+    v.pgoff = addr / PAGE_SIZE; /* anonymous: the page's own index */
+    if (accountable(prot, v.flags)) {
+        uint64_t already = (flags & VMSIM_MAP_FIXED) ? accounted_in(mm, addr, v.end) : 0;
+
+        charged = pages - already;
+        if (charged != 0 && !enough_memory(sim, mm, charged))
+            return VMSIM_SYS_ENOMEM;
+        v.flags |= VMSIM_VMA_ACCOUNT;
+    }
+    if (flags & VMSIM_MAP_FIXED) {
+        err = vmsim__do_munmap(sim, mm, addr, len);
+        if (err != 0) {
+            if (charged)
+                unacct(sim, charged);
+            return err;
+        }
+    }
+    err = vmsim__vma_insert(sim, mm, &v);
+    if (err < 0) {
+        if (charged)
+            unacct(sim, charged);
+        return err;
+    }
+    vm_stat_account(mm, &v, 1);
+    *addr_out = addr;
+    if (flags & VMSIM_MAP_POPULATE)
+        return populate(sim, p, v.start, v.end, prot, v.flags);
+    return 0;
+}
+
+/* The live process for a syscall, or an error. */
+static int syscall_proc(vmsim_t *sim, vmsim_pid_t pid, struct vmsim__proc **out)
+{
+    struct vmsim__proc *p;
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    p = vmsim__proc_find(sim, pid);
+    if (p == NULL || !p->alive)
+        return VMSIM_ESRCH;
+    *out = p;
+    return 0;
+}
+
+/* Record a syscall's result as the process's errno and return it. */
+static int sysret(struct vmsim__proc *p, int rc)
+{
+    if (rc >= 0)
+        p->last_errno = rc;
+    return rc;
+}
+
+int vmsim_mmap(vmsim_t *sim, vmsim_pid_t pid, const vmsim_mmap_req_t *req,
+               vmsim_vaddr_t *addr_out)
+{
+    struct vmsim__proc *p;
+    vmsim_vaddr_t addr = 0;
+    int rc;
+
+    if (req == NULL)
+        return VMSIM_EINVAL;
+    rc = syscall_proc(sim, pid, &p);
+    if (rc < 0)
+        return rc;
+    rc = do_mmap(sim, p, req, &addr);
+    if (rc == 0 && addr_out != NULL)
+        *addr_out = addr;
+    return sysret(p, rc);
+}
+
+int vmsim_munmap(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len)
+{
+    struct vmsim__proc *p;
+    int rc = syscall_proc(sim, pid, &p);
+
+    if (rc < 0)
+        return rc;
+    return sysret(p, vmsim__do_munmap(sim, p->mm, addr, len));
+}
+
+/* ---- mprotect ---------------------------------------------------------- */
+
+/* Rewrite the protection of the present entries of [start, end) in one
+ * VMA, as change_protection(): frame, A and D stay, the rest comes from
+ * the new protection. An exclusive anonymous page of a private writable
+ * VMA is made writable at once (MM_CP_TRY_CHANGE_WRITABLE). */
+static void change_protection(struct vmsim *sim, struct vmsim__mm *mm,
+                              const struct vmsim__vma *vma, vmsim_vaddr_t start,
+                              vmsim_vaddr_t end)
+{
+    pte_t prot = vma_page_prot(vma);
+    bool try_writable = (vma->prot & VMSIM_PROT_WRITE) && !(vma->flags & VMSIM_VMA_SHARED);
+
+    for (vmsim_vaddr_t va = start; va < end;) {
+        int level, err;
+        pte_t *e = vmsim__pt_walk(sim, mm, va, 0, false, &level, &err);
+        vmsim_vaddr_t next = round_down(va, PMD_SIZE) + PMD_SIZE;
+
+        if (e == NULL) {
+            va = next;
+            continue;
+        }
+        if (pte_present(*e)) {
+            pte_t n = (*e & PTE_CHG_MASK) | prot;
+
+            if (try_writable && (n & PTE_P) && !pte_special(n) &&
+                (pfn_frame(sim, pte_pfn(n))->flags & PG_ANON_EXCLUSIVE))
+                n |= PTE_RW;
+            *e = n;
+        }
+        va += PAGE_SIZE;
+    }
+}
+
+static int do_mprotect(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
+                       uint64_t len, unsigned prot)
+{
+    vmsim_vaddr_t end, nstart;
+    size_t i;
+    int err;
+
+    if ((start & ~PAGE_MASK) != 0)
+        return VMSIM_SYS_EINVAL;
+    if (prot & ~(unsigned)(VMSIM_PROT_READ | VMSIM_PROT_WRITE | VMSIM_PROT_EXEC))
+        return VMSIM_SYS_EINVAL;
+    if (len == 0)
+        return 0;
+    end = start + round_up(len, PAGE_SIZE);
+    if (end <= start || round_up(len, PAGE_SIZE) == 0)
+        return VMSIM_SYS_ENOMEM;
+    i = vmsim__vma_index(mm, start);
+    if (i == mm->nr_vmas || mm->vmas[i].start > start)
+        return VMSIM_SYS_ENOMEM;
+    /* VMA by VMA, as Linux: a hole part-way stops with ENOMEM after the
+     * VMAs before it were changed. */
+    for (nstart = start; nstart < end;) {
+        struct vmsim__vma *v;
+        vmsim_vaddr_t tmp;
+        uint64_t charge = 0;
+
+        i = vmsim__vma_index(mm, nstart);
+        if (i == mm->nr_vmas || mm->vmas[i].start != nstart)
+            return VMSIM_SYS_ENOMEM;
+        v = &mm->vmas[i];
+        tmp = v->end < end ? v->end : end;
+        if (v->prot == prot) {
+            nstart = tmp;
+            continue;
+        }
+        if ((prot & VMSIM_PROT_WRITE) &&
+            !(v->flags & (VMSIM_VMA_ACCOUNT | VMSIM_VMA_SHARED | VMSIM_VMA_HUGETLB |
+                          VMSIM_VMA_NORESERVE)) &&
+            !(v->prot & VMSIM_PROT_WRITE)) {
+            charge = (tmp - nstart) / PAGE_SIZE;
+            if (!enough_memory(sim, mm, charge))
+                return VMSIM_SYS_ENOMEM;
+        }
+        err = vmsim__vma_split_at(sim, mm, nstart);
+        if (err == 0)
+            err = vmsim__vma_split_at(sim, mm, tmp);
+        if (err < 0) {
+            if (charge)
+                unacct(sim, charge);
+            return err;
+        }
+        i = vmsim__vma_index(mm, nstart);
+        v = &mm->vmas[i];
+        vm_stat_account(mm, v, -1);
+        v->prot = prot;
+        if (charge)
+            v->flags |= VMSIM_VMA_ACCOUNT;
+        vm_stat_account(mm, v, 1);
+        change_protection(sim, mm, v, v->start, v->end);
+        vmsim__vma_merge_around(mm, i);
+        nstart = tmp;
+    }
+    return 0;
+}
+
+int vmsim_mprotect(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len,
+                   unsigned prot)
+{
+    struct vmsim__proc *p;
+    int rc = syscall_proc(sim, pid, &p);
+
+    if (rc < 0)
+        return rc;
+    return sysret(p, do_mprotect(sim, p->mm, addr, len, prot));
+}
+
+/* ---- brk --------------------------------------------------------------- */
+
+/* brk(2) as mm/mmap.c: shrinking always works; growing needs room below
+ * the next mapping (plus a guard page) and commit; the heap is an
+ * anonymous rw-p VMA that grows in place when it can. */
+static int do_brk(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t brk)
+{
+    vmsim_vaddr_t newbrk, oldbrk;
+    struct vmsim__vma v;
+    const struct vmsim__vma *next;
+    uint64_t pages;
+    int err;
+
+    if (brk < mm->start_brk || brk > TASK_SIZE)
+        return VMSIM_SYS_ENOMEM;
+    newbrk = round_up(brk, PAGE_SIZE);
+    oldbrk = round_up(mm->brk, PAGE_SIZE);
+    if (newbrk == oldbrk) {
+        mm->brk = brk;
+        return 0;
+    }
+    if (brk <= mm->brk) {
+        err = vmsim__do_munmap(sim, mm, newbrk, oldbrk - newbrk);
+        if (err != 0)
+            return err;
+        mm->brk = brk;
+        return 0;
+    }
+    next = vmsim__vma_find(mm, oldbrk);
+    if (next != NULL && newbrk + PAGE_SIZE > next->start)
+        return VMSIM_SYS_ENOMEM;
+    pages = (newbrk - oldbrk) / PAGE_SIZE;
+    if (mm->nr_vmas >= MAX_MAP_COUNT)
+        return VMSIM_SYS_ENOMEM;
+    if (!enough_memory(sim, mm, pages))
+        return VMSIM_SYS_ENOMEM;
+    memset(&v, 0, sizeof(v));
+    v.start = oldbrk;
+    v.end = newbrk;
+    v.prot = VMSIM_PROT_READ | VMSIM_PROT_WRITE;
+    v.flags = VMSIM_VMA_ANON | VMSIM_VMA_ACCOUNT;
+    v.pgoff = oldbrk / PAGE_SIZE;
+    err = vmsim__vma_insert(sim, mm, &v);
+    if (err < 0) {
+        unacct(sim, pages);
+        return err;
+    }
+    vm_stat_account(mm, &v, 1);
+    mm->brk = brk;
+    return 0;
+}
+
+int vmsim_brk(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t newbrk, vmsim_vaddr_t *brk_out)
+{
+    struct vmsim__proc *p;
+    int rc = syscall_proc(sim, pid, &p);
+
+    if (rc < 0)
+        return rc;
+    if (newbrk == 0) {
+        rc = 0;
+    } else {
+        rc = do_brk(sim, p->mm, newbrk);
+        if (rc < 0)
+            return rc;
+    }
+    if (brk_out != NULL)
+        *brk_out = p->mm->brk;
+    return sysret(p, rc);
+}
+
+/* ---- inspection -------------------------------------------------------- */
+
+size_t vmsim_maps(const vmsim_t *sim, vmsim_pid_t pid, vmsim_vma_info_t *out, size_t n)
+{
+    const struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+    const struct vmsim__mm *mm;
+
+    if (p == NULL || p->mm == NULL)
+        return 0;
+    mm = p->mm;
+    for (size_t i = 0; i < mm->nr_vmas && i < n; i++) {
+        const struct vmsim__vma *v = &mm->vmas[i];
+
+        out[i].start = v->start;
+        out[i].end = v->end;
+        out[i].prot = v->prot;
+        out[i].flags = v->flags & 0xffffu;
+        out[i].offset = v->file != 0 ? v->pgoff * PAGE_SIZE : 0;
+        out[i].name = "";
+        /* /proc/PID/maps names the VMA holding the heap [heap] */
+        if (v->file == 0 && v->start <= mm->brk && v->end >= mm->start_brk) {
+            out[i].flags |= VMSIM_VMA_HEAP;
+            out[i].name = "[heap]";
+        }
+    }
+    return mm->nr_vmas;
+}

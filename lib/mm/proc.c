@@ -1,0 +1,188 @@
+/*
+ * proc.c -- processes: spawn, exit, fatal signals, and their figures.
+ *
+ * Processes live in an array sorted by pid. A dead process stays listed
+ * (as a zombie would) with its final figures, so a trace can still check
+ * how it died; spawning its pid again starts a new process.
+ */
+#include <stdio.h>
+
+#include "internal.h"
+
+static size_t proc_index(const struct vmsim *sim, vmsim_pid_t pid)
+{
+    size_t lo = 0, hi = sim->nr_procs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (sim->procs[mid]->pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+struct vmsim__proc *vmsim__proc_find(const struct vmsim *sim, vmsim_pid_t pid)
+{
+    size_t i = proc_index(sim, pid);
+
+    return (i < sim->nr_procs && sim->procs[i]->pid == pid) ? sim->procs[i] : NULL;
+}
+
+static void set_name(struct vmsim__proc *p, const char *name)
+{
+    /* TASK_COMM_LEN: 15 characters and a NUL */
+    snprintf(p->name, sizeof(p->name), "%s", name != NULL ? name : "");
+}
+
+int vmsim_spawn(vmsim_t *sim, vmsim_pid_t pid, const char *name, int oom_score_adj)
+{
+    struct vmsim__proc *p;
+    struct vmsim__mm *mm;
+    size_t i;
+    int err;
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    if (pid < 1 || oom_score_adj < -1000 || oom_score_adj > 1000)
+        return VMSIM_EINVAL;
+    p = vmsim__proc_find(sim, pid);
+    if (p != NULL && p->alive)
+        return VMSIM_EEXIST;
+    if (p == NULL && sim->nr_procs >= VMSIM_MAX_PROCS)
+        return VMSIM_ERANGE;
+    mm = vmsim__mm_create(sim, pid, &err);
+    if (mm == NULL)
+        return err;
+    if (p == NULL) {
+        p = vmsim__calloc(sim, 1, sizeof(*p));
+        if (p == NULL ||
+            vmsim__grow(sim, (void **)&sim->procs, &sim->cap_procs, sim->nr_procs + 1,
+                        sizeof(sim->procs[0])) < 0) {
+            vmsim__free(sim, p);
+            vmsim__mm_destroy(sim, mm);
+            return VMSIM_ENOMEM;
+        }
+        i = proc_index(sim, pid);
+        memmove(&sim->procs[i + 1], &sim->procs[i],
+                (sim->nr_procs - i) * sizeof(sim->procs[0]));
+        sim->procs[i] = p;
+        sim->nr_procs++;
+    } else {
+        memset(p, 0, sizeof(*p));
+    }
+    p->pid = pid;
+    set_name(p, name != NULL ? name : "");
+    p->alive = true;
+    p->oom_score_adj = oom_score_adj;
+    p->mm = mm;
+    vmsim__emit(sim, VMSIM_EV_SPAWN, pid, 0, UINT64_MAX, 0, "spawn");
+    return 0;
+}
+
+/* Release the address space, keeping the figures a dead process shows. */
+static void proc_release(struct vmsim *sim, struct vmsim__proc *p)
+{
+    if (p->mm == NULL)
+        return;
+    p->final_hiwater_rss = p->mm->hiwater_rss;
+    p->final_hiwater_vm = p->mm->hiwater_vm;
+    vmsim__mm_destroy(sim, p->mm);
+    p->mm = NULL;
+    p->alive = false;
+    if (sim->last_proc == p)
+        sim->last_proc = NULL;
+}
+
+int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid)
+{
+    struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    if (p == NULL || !p->alive)
+        return VMSIM_ESRCH;
+    proc_release(sim, p);
+    vmsim__emit(sim, VMSIM_EV_EXIT, pid, 0, UINT64_MAX, 0, "exit");
+    return 0;
+}
+
+void vmsim__proc_kill(struct vmsim *sim, struct vmsim__proc *p, int sig, int si_code,
+                      vmsim_vaddr_t addr)
+{
+    unsigned out = sig == VMSIM_SIGBUS ? VMSIM_OUT_BUS : VMSIM_OUT_SEGV;
+
+    p->signal = sig;
+    p->si_code = si_code;
+    p->fault_addr = addr;
+    proc_release(sim, p);
+    vmsim__emit(sim, VMSIM_EV_SIGNAL, p->pid, addr, UINT64_MAX, out,
+                sig == VMSIM_SIGBUS ? "SIGBUS" : sig == VMSIM_SIGKILL ? "SIGKILL" : "SIGSEGV");
+}
+
+void vmsim__procs_destroy(struct vmsim *sim)
+{
+    for (size_t i = 0; i < sim->nr_procs; i++) {
+        proc_release(sim, sim->procs[i]);
+        vmsim__free(sim, sim->procs[i]);
+    }
+    vmsim__free(sim, sim->procs);
+    sim->procs = NULL;
+    sim->nr_procs = sim->cap_procs = 0;
+    sim->last_proc = NULL;
+}
+
+size_t vmsim_pids(const vmsim_t *sim, vmsim_pid_t *out, size_t n)
+{
+    for (size_t i = 0; i < sim->nr_procs && i < n; i++)
+        out[i] = sim->procs[i]->pid;
+    return sim->nr_procs;
+}
+
+int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_info_t *out)
+{
+    const struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+    const struct vmsim__mm *mm;
+
+    if (p == NULL)
+        return VMSIM_ESRCH;
+    memset(out, 0, sizeof(*out));
+    out->pid = p->pid;
+    out->ppid = p->ppid;
+    memcpy(out->name, p->name, sizeof(out->name));
+    out->alive = p->alive;
+    out->oom_killed = p->oom_killed;
+    out->signal = p->signal;
+    out->si_code = p->si_code;
+    out->fault_addr = p->fault_addr;
+    out->last_errno = p->last_errno;
+    out->oom_score_adj = p->oom_score_adj;
+    out->minflt = p->minflt;
+    out->majflt = p->majflt;
+    out->cow = p->cow;
+    out->nr_ptes_copied_fork = p->nr_ptes_copied_fork;
+    mm = p->mm;
+    if (mm == NULL) {
+        out->vmhwm = p->final_hiwater_rss * PAGE_SIZE;
+        out->vmpeak = p->final_hiwater_vm * PAGE_SIZE;
+        return 0;
+    }
+    out->vmsize = mm->total_vm * PAGE_SIZE;
+    out->vmpeak = (mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm) * PAGE_SIZE;
+    out->vmrss = mm_rss(mm) * PAGE_SIZE;
+    out->vmhwm = (mm->hiwater_rss > mm_rss(mm) ? mm->hiwater_rss : mm_rss(mm)) * PAGE_SIZE;
+    out->rss_anon = mm->rss[MM_ANONPAGES] * PAGE_SIZE;
+    out->rss_file = mm->rss[MM_FILEPAGES] * PAGE_SIZE;
+    out->rss_shmem = mm->rss[MM_SHMEMPAGES] * PAGE_SIZE;
+    out->vmswap = mm->rss[MM_SWAPENTS] * PAGE_SIZE;
+    out->vmdata = mm->data_vm * PAGE_SIZE;
+    out->vmstk = mm->stack_vm * PAGE_SIZE;
+    out->vmexe = 0;
+    out->vmlib = mm->exec_vm * PAGE_SIZE; /* no program text: all exec is library */
+    out->vmpte = mm->nr_pt_pages * PAGE_SIZE;
+    out->start_brk = mm->start_brk;
+    out->brk = mm->brk;
+    return 0;
+}

@@ -1,0 +1,20 @@
+# Replay a malformed trace: it must exit 2 and print exactly one line on
+# stderr that names the file and matches WANT.
+execute_process(COMMAND ${VMSIM} replay ${TRACE}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2)
+  message(FATAL_ERROR "exit status ${rc}, want 2\nstderr: ${err}")
+endif()
+get_filename_component(name ${TRACE} NAME)
+string(STRIP "${err}" err)
+string(FIND "${err}" "\n" nl)
+if(NOT nl EQUAL -1)
+  message(FATAL_ERROR "more than one line on stderr:\n${err}")
+endif()
+string(FIND "${err}" "${name}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "message does not name the file: ${err}")
+endif()
+if(NOT err MATCHES "${WANT}")
+  message(FATAL_ERROR "message does not match '${WANT}': ${err}")
+endif()
