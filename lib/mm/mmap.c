@@ -312,7 +312,7 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
     unsigned flags = req->flags, prot = req->prot;
     bool shared = (flags & VMSIM_MAP_SHARED) != 0;
     struct vmsim__vma v;
-    uint64_t len, pages, charged = 0;
+    uint64_t len, pages, charged = 0, moved = 0;
     vmsim_vaddr_t addr;
     int err;
 
@@ -355,17 +355,20 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
         v.flags |= VMSIM_VMA_ACCOUNT;
     }
     if (flags & VMSIM_MAP_FIXED) {
+        moved = (v.flags & VMSIM_VMA_ACCOUNT) ? pages - charged : 0;
         err = vmsim__do_munmap(sim, mm, addr, len);
         if (err != 0) {
             if (charged)
                 unacct(sim, charged);
             return err;
         }
+        /* The old VMAs' charge passes to the new one (vms.nr_accounted). */
+        sim->committed_pages += moved;
     }
     err = vmsim__vma_insert(sim, mm, &v);
     if (err < 0) {
-        if (charged)
-            unacct(sim, charged);
+        if (charged + moved)
+            unacct(sim, charged + moved);
         return err;
     }
     vm_stat_account(mm, &v, 1);
@@ -486,7 +489,7 @@ static int do_mprotect(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t st
         uint64_t charge = 0;
 
         i = vmsim__vma_index(mm, nstart);
-        if (i == mm->nr_vmas || mm->vmas[i].start != nstart)
+        if (i == mm->nr_vmas || mm->vmas[i].start > nstart)
             return VMSIM_SYS_ENOMEM;
         v = &mm->vmas[i];
         tmp = v->end < end ? v->end : end;
