@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vmsim/vmsim.h"
+#include "uthash.h"
 
 /* ---- geometry --------------------------------------------------------- */
 
@@ -168,8 +169,9 @@ struct vmsim__frame {
 
 /* Internal VMA flags beyond VMSIM_VMA_*. */
 enum {
-    VMA_RAND_READ = 1u << 16, /* madvise(MADV_RANDOM) */
-    VMA_SEQ_READ = 1u << 17,  /* madvise(MADV_SEQUENTIAL) */
+    VMA_RAND_READ = 1u << 16,   /* madvise(MADV_RANDOM) */
+    VMA_SEQ_READ = 1u << 17,    /* madvise(MADV_SEQUENTIAL) */
+    VMA_WRITENOTIFY = 1u << 18, /* shared file mapping: writes fault to dirty the page */
 };
 
 struct vmsim__vma {
@@ -207,8 +209,38 @@ struct vmsim__proc {
     uint64_t minflt, majflt, cow;
     uint64_t nr_ptes_copied_fork;
     struct vmsim__mm *mm; /* NULL once dead */
+    struct vmsim__heap *heap; /* the simulated libc heap, NULL until malloc */
     /* figures kept after death (pages) */
     uint64_t final_hiwater_rss, final_hiwater_vm;
+};
+
+/* ---- files ------------------------------------------------------------ */
+
+/* A sparse array indexed by page: chunks of 512 64-bit values made on
+ * demand; 0 means empty. */
+struct vmsim__sparse {
+    uint64_t **chunks;
+    uint64_t nr_chunks;
+};
+
+/* Readahead state (struct file_ra_state), one per file here. */
+struct vmsim__ra {
+    uint64_t start, size, async_size;
+    uint32_t mmap_miss;
+};
+
+struct vmsim__file {
+    uint32_t id;               /* index in sim->files, >= 1 */
+    char *name;                /* "/dev/zero (deleted)" for anonymous shmem */
+    bool shmem;                /* tmpfs or shared anonymous: no disk */
+    bool anon_shm;             /* MAP_SHARED|MAP_ANONYMOUS object */
+    uint64_t size;             /* i_size in bytes */
+    struct vmsim__sparse cache;/* page index -> pfn + 1 */
+    struct vmsim__sparse disk; /* track_data: page index -> host page */
+    uint64_t nr_cached;
+    uint64_t charged;          /* pages charged to Committed_AS */
+    struct vmsim__ra ra;
+    UT_hash_handle hh;         /* by name (named files only) */
 };
 
 /* ---- the machine ------------------------------------------------------ */
@@ -231,6 +263,12 @@ struct vmsim {
     struct vmsim__proc **procs;
     size_t nr_procs, cap_procs;
     struct vmsim__proc *last_proc; /* lookup cache */
+
+    /* files and page contents */
+    struct vmsim__file **files; /* by id; files[0] unused */
+    size_t nr_files, cap_files;
+    struct vmsim__file *file_names; /* uthash head */
+    uint8_t **frame_data;       /* track_data: pfn -> 4 KiB, NULL = zeros */
 
     /* accounting */
     uint64_t vmstat[VMSIM_VMSTAT__COUNT];
@@ -349,7 +387,8 @@ static inline pte_t vma_page_prot(const struct vmsim__vma *vma)
     prot = PTE_P | PTE_US;
     if (!(vma->prot & VMSIM_PROT_EXEC))
         prot |= PTE_NX;
-    if ((vma->prot & VMSIM_PROT_WRITE) && (vma->flags & VMSIM_VMA_SHARED))
+    if ((vma->prot & VMSIM_PROT_WRITE) && (vma->flags & VMSIM_VMA_SHARED) &&
+        !(vma->flags & VMA_WRITENOTIFY))
         prot |= PTE_RW;
     return prot;
 }
@@ -405,6 +444,87 @@ static inline void mm_update_hiwater_rss(struct vmsim__mm *mm)
     if (rss > mm->hiwater_rss)
         mm->hiwater_rss = rss;
 }
+
+/* ---- mm/filemap.c: files and the page cache ----------------------------- */
+
+uint64_t vmsim__sparse_get(const struct vmsim__sparse *sa, uint64_t idx);
+/* Set entry idx (growing as needed). Returns 0 or VMSIM_ENOMEM. */
+int vmsim__sparse_set(const struct vmsim *sim, struct vmsim__sparse *sa, uint64_t idx,
+                      uint64_t val);
+void vmsim__sparse_free(const struct vmsim *sim, struct vmsim__sparse *sa);
+
+static inline struct vmsim__file *file_of(const struct vmsim *sim, uint32_t id)
+{
+    return id != 0 && id < sim->nr_files ? sim->files[id] : NULL;
+}
+struct vmsim__file *vmsim__file_lookup(const struct vmsim *sim, const char *name);
+/* A new anonymous shmem object of size bytes (MAP_SHARED|MAP_ANONYMOUS);
+ * charges Committed_AS unless noreserve. Returns 0, VMSIM_SYS_ENOMEM or
+ * VMSIM_ENOMEM. */
+int vmsim__file_new_anon(struct vmsim *sim, uint64_t size, bool noreserve, uint32_t *id);
+/* Free an anonymous shmem object no VMA references any more. */
+void vmsim__file_release_if_unused(struct vmsim *sim, uint32_t id);
+/* Pages of a file: DIV_ROUND_UP(size, 4096). */
+static inline uint64_t file_pages(const struct vmsim__file *f)
+{
+    return (f->size + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+#define PFN_NONE UINT64_MAX
+/* The cached frame of page idx, or PFN_NONE. */
+vmsim_pfn_t vmsim__pagecache_find(const struct vmsim__file *f, uint64_t idx);
+/* Bring page idx into the cache for a fault: a shmem hole gets a zeroed
+ * page; a regular file is read (with read-around as filemap_fault does),
+ * setting *major. Returns 0 and *pfn, or VMSIM_E*. */
+int vmsim__filemap_get(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
+                       const struct vmsim__vma *vma, vmsim_pfn_t *pfn, bool *major);
+/* Readahead [idx, idx + nr) of a regular file (madvise WILLNEED). */
+int vmsim__file_readahead(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
+                          uint64_t nr);
+void vmsim__page_mark_dirty(struct vmsim *sim, vmsim_pfn_t pfn);
+/* Write back the dirty cached pages [first, last] of f; mapped entries are
+ * write-protected and cleaned (folio_mkclean). */
+void vmsim__file_writeback(struct vmsim *sim, struct vmsim__file *f, uint64_t first,
+                           uint64_t last);
+/* The clean, unmapped page cache that drop_caches would drop. */
+void vmsim__drop_pagecache(struct vmsim *sim);
+void vmsim__files_destroy(struct vmsim *sim);
+/* Mark a cache page accessed (mark_page_accessed). */
+void vmsim__mark_page_accessed(struct vmsim *sim, vmsim_pfn_t pfn);
+
+/* Page contents (track_data): the 4 KiB of pfn, allocated if `alloc`
+ * (else NULL means zeros). NULL with alloc means host OOM. */
+uint8_t *vmsim__frame_data(struct vmsim *sim, vmsim_pfn_t pfn, bool alloc);
+void vmsim__frame_data_free(struct vmsim *sim, vmsim_pfn_t pfn);
+void vmsim__frame_data_copy(struct vmsim *sim, vmsim_pfn_t dst, vmsim_pfn_t src);
+
+/* ---- mm/rmap.c: from a frame to the entries that map it ------------------ */
+
+/* Call fn for every leaf entry mapping pfn (anon: at its index in every
+ * process; file: in every VMA of the file). fn returns non-zero to stop. */
+typedef int (*vmsim__rmap_fn)(struct vmsim *sim, struct vmsim__proc *p,
+                              struct vmsim__vma *vma, vmsim_vaddr_t va, pte_t *pte, void *arg);
+int vmsim__rmap_walk(struct vmsim *sim, vmsim_pfn_t pfn, vmsim__rmap_fn fn, void *arg);
+
+/* ---- user frames (fault.c) ---------------------------------------------- */
+
+/* A frame for a user page: anonymous, page cache or shmem. Returns 0 or
+ * VMSIM_EOOM. The frame has refcount 1 and no flags but PG_ALLOCATED. */
+int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn);
+/* Drop one reference; frees the frame at zero. */
+void vmsim__put_page(struct vmsim *sim, vmsim_pfn_t pfn);
+void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn);
+void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn);
+/* Map pfn (a cache page) at va for one more entry: mapcount, RSS, Mapped. */
+void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
+
+/* ---- mm/heap.c: the simulated libc allocator ----------------------------- */
+
+struct vmsim__heap;
+/* Drop p's heap state (exit, exec). */
+void vmsim__heap_destroy(struct vmsim *sim, struct vmsim__proc *p);
+/* Give child a copy of parent's heap state (fork). Returns 0 or VMSIM_ENOMEM. */
+int vmsim__heap_fork(struct vmsim *sim, const struct vmsim__proc *parent,
+                     struct vmsim__proc *child);
 
 /* ---- core/check.c ----------------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "vmsim/error.h"
+#include "vmsim/heap.h"
 #include "vmsim/stats.h"
 #include "vmsim/types.h"
 #include "vmsim/version.h"
@@ -184,6 +185,17 @@ VMSIM_API int vmsim_spawn(vmsim_t *sim, vmsim_pid_t pid, const char *name,
  * dead, with its final counters. Returns 0 or VMSIM_ESRCH. */
 VMSIM_API int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid);
 
+/* fork(2): child gets a copy-on-write copy of pid's address space (as
+ * Linux's copy_page_range: private pages write-protected in both, shared
+ * file and shmem mappings left for the child to fault in). child must not
+ * be alive. Returns 0 or VMSIM_E* (VMSIM_EOOM if the tables cannot be
+ * copied; then no child exists). */
+VMSIM_API int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child);
+
+/* execve(2): replace pid's address space with an empty one; name (may be
+ * NULL) becomes its comm. Fault counters are kept, as Linux keeps them. */
+VMSIM_API int vmsim_exec(vmsim_t *sim, vmsim_pid_t pid, const char *name);
+
 /* ---- memory syscalls: 0, a positive VMSIM_SYS_* errno, or VMSIM_E* ---- */
 
 typedef struct vmsim_mmap_req {
@@ -213,6 +225,65 @@ VMSIM_API int vmsim_mprotect(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr,
 VMSIM_API int vmsim_brk(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t newbrk,
                         vmsim_vaddr_t *brk_out);
 
+/* madvise(2) advice values (Linux's numbers). */
+typedef enum vmsim_advice {
+    VMSIM_MADV_NORMAL = 0,
+    VMSIM_MADV_RANDOM = 1,
+    VMSIM_MADV_SEQUENTIAL = 2,
+    VMSIM_MADV_WILLNEED = 3,
+    VMSIM_MADV_DONTNEED = 4,
+    VMSIM_MADV_HUGEPAGE = 14,
+    VMSIM_MADV_NOHUGEPAGE = 15,
+    VMSIM_MADV_PAGEOUT = 21,
+    VMSIM_MADV_COLLAPSE = 25,
+} vmsim_advice;
+
+/* madvise(2). Unmapped parts of the range give VMSIM_SYS_ENOMEM after the
+ * mapped parts were advised, as Linux does. */
+VMSIM_API int vmsim_madvise(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len,
+                            vmsim_advice advice);
+
+/* msync(2) with MS_SYNC: write back the dirty shared file pages of the
+ * range. Unmapped parts give VMSIM_SYS_ENOMEM. */
+VMSIM_API int vmsim_msync(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len);
+
+/* ---- files and the page cache ------------------------------------------ */
+
+/* Create (or replace) a file of `size` bytes on the simulated disk, not in
+ * the page cache. data (may be NULL: zeros) holds data_len <= size bytes of
+ * its beginning. Names starting with "/dev/shm/" are tmpfs files: they
+ * live in memory (shmem) and have no disk behind them. Replacing a file
+ * that is mapped gives VMSIM_EEXIST. Returns 0 or VMSIM_E*. */
+VMSIM_API int vmsim_file_create(vmsim_t *sim, const char *name, uint64_t size,
+                                const void *data, size_t data_len);
+
+/* read(2) of len bytes at offset through the page cache (no page faults).
+ * With track_data, buf (may be NULL) receives the bytes. On 0, *done (may
+ * be NULL) holds the bytes read (short at end of file). */
+VMSIM_API int vmsim_file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name,
+                              uint64_t offset, uint64_t len, void *buf, uint64_t *done);
+
+/* write(2) of len bytes at offset through the page cache; the file grows
+ * if needed. buf (may be NULL: zeros) supplies the bytes. */
+VMSIM_API int vmsim_file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name,
+                               uint64_t offset, uint64_t len, const void *buf);
+
+/* The bytes of a file as a new reader would see them (page cache first,
+ * then disk), copied into buf; needs track_data for anything but zeros.
+ * Returns 0, VMSIM_ENOENT, VMSIM_ENOTSUP. *size_out (may be NULL) gets the
+ * file size. */
+VMSIM_API int vmsim_file_peek(const vmsim_t *sim, const char *name, uint64_t offset,
+                              void *buf, uint64_t len, uint64_t *size_out);
+
+/* ---- settings ----------------------------------------------------------- */
+
+/* Change a setting as sysctl(8) would: "vm.panic_on_oom",
+ * "vm.overcommit_memory", "vm.overcommit_ratio", "vm.swappiness",
+ * "vm.page-cluster", "vm.drop_caches" (1, 2, 3),
+ * "transparent_hugepage.enabled" ("always", "madvise", "never"). value is
+ * the text written. Returns 0, VMSIM_ENOENT (unknown key), VMSIM_EINVAL. */
+VMSIM_API int vmsim_sysctl_set(vmsim_t *sim, const char *key, const char *value);
+
 /* ---- accesses --------------------------------------------------------- */
 
 /* One load, store or instruction fetch of `size` bytes at va (size 0 is
@@ -222,6 +293,16 @@ VMSIM_API int vmsim_brk(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t newbrk,
  * VMSIM_ESRCH for a dead or unknown pid, VMSIM_EOOM, VMSIM_EPANIC. */
 VMSIM_API int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
                            vmsim_access_kind kind, unsigned *outcome);
+
+/* With track_data: store len bytes at va as the process's writes would
+ * (each page is accessed for writing first, faulting as needed), or read
+ * len bytes into buf (accessing for reading). On 0, *outcome (may be NULL)
+ * holds the OR of VMSIM_OUT_* bits; a fatal signal stops the copy.
+ * Returns VMSIM_ENOTSUP without track_data. */
+VMSIM_API int vmsim_write_data(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va,
+                               const void *buf, uint64_t len, unsigned *outcome);
+VMSIM_API int vmsim_read_data(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, void *buf,
+                              uint64_t len, unsigned *outcome);
 
 /* ---- inspection ------------------------------------------------------- */
 

@@ -71,6 +71,15 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx maps pfn %llu "
                               "which is not a user page (flags %#x)", ws->proc->pid,
                               (unsigned long long)va, (unsigned long long)pfn, f->flags);
+    if ((f->flags & PG_FILE) &&
+        (vma->file != f->mapping || f->index != vma->pgoff + (va - vma->start) / PAGE_SIZE))
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: cache pfn %llu at %#llx is not the "
+                              "VMA's file page", ws->proc->pid, (unsigned long long)pfn,
+                              (unsigned long long)va);
+    if ((f->flags & PG_FILE) && pte_write(e) && !(vma->flags & VMSIM_VMA_SHARED))
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: private mapping of cache pfn %llu at "
+                              "%#llx is writable", ws->proc->pid, (unsigned long long)pfn,
+                              (unsigned long long)va);
     if ((f->flags & PG_ANON) && f->index != va >> PAGE_SHIFT)
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: anon pfn %llu at %#llx has index "
                               "%#llx", ws->proc->pid, (unsigned long long)pfn,
@@ -171,6 +180,64 @@ static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables
     return 0;
 }
 
+/* Every cached page's frame points back at its file and index; the page
+ * cache gauges add up; shmem commit charges are counted. */
+static int check_files(const struct vmsim *sim, char *buf, size_t len, uint64_t *committed)
+{
+    uint64_t file_pages = 0, shmem = 0, dirty = 0;
+
+    for (size_t id = 1; id < sim->nr_files; id++) {
+        const struct vmsim__file *f = sim->files[id];
+        uint64_t n = 0;
+
+        if (f == NULL)
+            continue;
+        if (f->id != id)
+            return vmsim__corrupt(buf, len, "file %zu has id %u", id, f->id);
+        for (uint64_t c = 0; c < f->cache.nr_chunks; c++) {
+            if (f->cache.chunks[c] == NULL)
+                continue;
+            for (uint64_t i = 0; i < 512; i++) {
+                uint64_t v = f->cache.chunks[c][i], idx = c * 512 + i;
+                const struct vmsim__frame *fr;
+
+                if (v == 0)
+                    continue;
+                fr = pfn_frame(sim, v - 1);
+                if (!(fr->flags & PG_FILE) || fr->mapping != f->id || fr->index != idx)
+                    return vmsim__corrupt(buf, len, "%s page %llu: pfn %llu does not point "
+                                          "back", f->name, (unsigned long long)idx,
+                                          (unsigned long long)(v - 1));
+                if (((fr->flags & PG_SHMEM) != 0) != f->shmem)
+                    return vmsim__corrupt(buf, len, "%s page %llu: shmem flag wrong", f->name,
+                                          (unsigned long long)idx);
+                n++;
+                if (fr->flags & PG_DIRTY)
+                    dirty++;
+                if (f->shmem && !f->anon_shm)
+                    (*committed)++;
+            }
+        }
+        if (n != f->nr_cached)
+            return vmsim__corrupt(buf, len, "%s: %llu pages cached, count says %llu", f->name,
+                                  (unsigned long long)n, (unsigned long long)f->nr_cached);
+        file_pages += n;
+        if (f->shmem)
+            shmem += n;
+        *committed += f->charged;
+    }
+    if (file_pages != sim->vmstat[VMSIM_VMSTAT_NR_FILE_PAGES] ||
+        shmem != sim->vmstat[VMSIM_VMSTAT_NR_SHMEM] ||
+        dirty != sim->vmstat[VMSIM_VMSTAT_NR_DIRTY])
+        return vmsim__corrupt(buf, len, "page cache %llu/%llu/%llu (file/shmem/dirty), gauges "
+                              "say %llu/%llu/%llu", (unsigned long long)file_pages,
+                              (unsigned long long)shmem, (unsigned long long)dirty,
+                              (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_FILE_PAGES],
+                              (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_SHMEM],
+                              (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_DIRTY]);
+    return 0;
+}
+
 int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
 {
     struct walk_state ws = { .sim = sim, .buf = buf, .len = len };
@@ -219,7 +286,8 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
             continue;
         }
         user++;
-        if (f->mapcount != ws.maps[pfn] || f->refcount != f->mapcount) {
+        if (f->mapcount != ws.maps[pfn] ||
+            f->refcount != f->mapcount + ((f->flags & PG_FILE) ? 1u : 0u)) {
             err = vmsim__corrupt(buf, len, "pfn %llu: mapcount %u refcount %u, but %u "
                                  "entries map it", (unsigned long long)pfn, f->mapcount,
                                  f->refcount, ws.maps[pfn]);
@@ -264,6 +332,9 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
                              (unsigned long long)lru, (unsigned long long)lru_gauges);
         goto out;
     }
+    err = check_files(sim, buf, len, &committed);
+    if (err < 0)
+        goto out;
     if (committed != sim->committed_pages) {
         err = vmsim__corrupt(buf, len, "Committed_AS %llu pages, accountable VMAs hold %llu",
                              (unsigned long long)sim->committed_pages,

@@ -192,6 +192,14 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
     sim->zero_pfn = nr_frames;
     sim->huge_zero_pfn = round_up(nr_frames + 1, PT_ENTRIES);
     sim->next_anon_id = 1;
+    if (cfg->track_data) {
+        sim->frame_data = vmsim__calloc(sim, nr_frames, sizeof(*sim->frame_data));
+        if (sim->frame_data == NULL) {
+            vmsim__phys_destroy(sim);
+            vmsim__free(sim, sim);
+            return VMSIM_ENOMEM;
+        }
+    }
     *out = sim;
     return 0;
 }
@@ -201,6 +209,12 @@ void vmsim_destroy(vmsim_t *sim)
     if (sim == NULL)
         return;
     vmsim__procs_destroy(sim);
+    vmsim__files_destroy(sim);
+    if (sim->frame_data != NULL) {
+        for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++)
+            vmsim__free(sim, sim->frame_data[pfn]);
+        vmsim__free(sim, sim->frame_data);
+    }
     vmsim__phys_destroy(sim);
     vmsim__free(sim, sim);
 }
@@ -234,4 +248,88 @@ void vmsim_buddyinfo(const vmsim_t *sim, uint64_t out[19])
 {
     for (int i = 0; i < NR_ORDERS; i++)
         out[i] = sim->nr_free_blocks[i];
+}
+
+/* ---- sysctl ------------------------------------------------------------ */
+
+/* A decimal integer in [lo, hi], the whole string. */
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    long v = 0;
+    bool neg = false;
+
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    if (*s == '\0')
+        return VMSIM_EINVAL;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9' || v > 1000000000L)
+            return VMSIM_EINVAL;
+        v = v * 10 + (*s - '0');
+    }
+    if (neg)
+        v = -v;
+    if (v < lo || v > hi)
+        return VMSIM_EINVAL;
+    *out = v;
+    return 0;
+}
+
+int vmsim_sysctl_set(vmsim_t *sim, const char *key, const char *value)
+{
+    static const struct {
+        const char *key;
+        long lo, hi;
+        size_t off;
+    } ints[] = {
+        { "vm.panic_on_oom", 0, 2, offsetof(vmsim_config_t, panic_on_oom) },
+        { "vm.overcommit_memory", 0, 2, offsetof(vmsim_config_t, overcommit_memory) },
+        { "vm.overcommit_ratio", 0, 1000000, offsetof(vmsim_config_t, overcommit_ratio) },
+        { "vm.swappiness", 0, 200, offsetof(vmsim_config_t, swappiness) },
+        { "vm.page-cluster", 0, 31, offsetof(vmsim_config_t, page_cluster) },
+    };
+    long v;
+
+    if (key == NULL || value == NULL)
+        return VMSIM_EINVAL;
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
+        if (strcmp(key, ints[i].key) == 0) {
+            int err = parse_int(value, ints[i].lo, ints[i].hi, &v);
+
+            if (err < 0)
+                return err;
+            *(int *)((char *)&sim->cfg + ints[i].off) = (int)v;
+            return 0;
+        }
+    }
+    if (strcmp(key, "vm.drop_caches") == 0) {
+        int err = parse_int(value, 1, 3, &v);
+
+        if (err < 0)
+            return err;
+        if (v & 1) {
+            vmsim__drop_pagecache(sim);
+            count_vm_event(sim, VMSIM_VMSTAT_DROP_PAGECACHE);
+        }
+        if (v & 2)
+            count_vm_event(sim, VMSIM_VMSTAT_DROP_SLAB);
+        return 0;
+    }
+    if (strcmp(key, "transparent_hugepage.enabled") == 0 ||
+        strcmp(key, "kernel.mm.transparent_hugepage.enabled") == 0) {
+        static const char *const modes[] = { "always", "madvise", "never" };
+
+        for (int m = 0; m < 3; m++) {
+            if (strcmp(value, modes[m]) == 0) {
+                sim->cfg.thp = (vmsim_thp_mode)m;
+                return 0;
+            }
+        }
+        return VMSIM_EINVAL;
+    }
+    return VMSIM_ENOENT;
 }

@@ -6,24 +6,40 @@
  * is present and allows the access, the hardware sets the accessed (and,
  * for a write, dirty) bit and nothing else happens. Otherwise the fault
  * handler finds the VMA, turns a missing or forbidding VMA into SIGSEGV,
- * and dispatches to exactly one do_* helper. Faults are counted as Linux
- * counts them (mm_account_fault): pgfault for every handled fault,
- * min_flt/maj_flt for the successful ones.
+ * and dispatches to exactly one do_* helper:
+ *
+ *   entry none, anonymous VMA     do_anonymous_page  (zero page or zero-fill)
+ *   entry none, file, read/exec   do_read_fault      (fault-around, page cache)
+ *   entry none, file, private wr  do_cow_fault       (copy the cache page)
+ *   entry none, file, shared wr   do_shared_fault    (dirty the cache page)
+ *   present, write-protected      do_wp_page         (reuse, copy, or dirty)
+ *
+ * Faults are counted as Linux counts them (mm_account_fault): pgfault for
+ * every fault handled, SIGBUS included; min_flt/maj_flt for the successful
+ * ones; pgmajfault where a fault waited for I/O.
  */
 #include "internal.h"
 
 /* ---- user frames and their accounting ---------------------------------- */
 
-static void lru_add(struct vmsim *sim, struct vmsim__frame *f)
+void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn)
 {
-    /* New anonymous pages start on the inactive list (Linux >= 5.9). */
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
+
+    /* New pages start on the inactive list (anonymous too, Linux >= 5.9);
+     * shmem is swap-backed and lives on the anon lists. */
     f->flags |= PG_LRU;
-    count_vm_event(sim, (f->flags & PG_ANON) ? VMSIM_VMSTAT_NR_INACTIVE_ANON
-                                             : VMSIM_VMSTAT_NR_INACTIVE_FILE);
+    if (f->flags & PG_ACTIVE)
+        count_vm_event(sim, anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE);
+    else
+        count_vm_event(sim, anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON
+                                 : VMSIM_VMSTAT_NR_INACTIVE_FILE);
 }
 
-static void lru_del(struct vmsim *sim, struct vmsim__frame *f)
+void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn)
 {
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
     bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
     vmsim_vmstat_item item;
 
@@ -37,8 +53,7 @@ static void lru_del(struct vmsim *sim, struct vmsim__frame *f)
     f->flags &= (uint16_t)~(PG_LRU | PG_ACTIVE);
 }
 
-/* A frame for a user page. Returns 0 or VMSIM_EOOM. */
-static int alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
+int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
 {
     int err = vmsim__phys_alloc(sim, 0, pfn);
 
@@ -48,12 +63,16 @@ static int alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
     return 0;
 }
 
-static void free_user_page(struct vmsim *sim, vmsim_pfn_t pfn)
+void vmsim__put_page(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
 
-    VMSIM_ASSERT(f->refcount == 0 && f->mapcount == 0);
-    lru_del(sim, f);
+    VMSIM_ASSERT(f->refcount > 0);
+    if (--f->refcount > 0)
+        return;
+    VMSIM_ASSERT(f->mapcount == 0);
+    vmsim__lru_del(sim, pfn);
+    vmsim__frame_data_free(sim, pfn);
     sim->nr_user_pages--;
     vmsim__phys_free(sim, pfn, 0);
 }
@@ -67,7 +86,7 @@ static int mm_counter(const struct vmsim__frame *f)
     return MM_FILEPAGES;
 }
 
-/* Map a new exclusive anonymous page at va (page_add_new_anon_rmap). */
+/* Map a new exclusive anonymous page at va (folio_add_new_anon_rmap). */
 static void page_add_new_anon_rmap(struct vmsim *sim, struct vmsim__mm *mm,
                                    struct vmsim__vma *vma, vmsim_pfn_t pfn, vmsim_vaddr_t va)
 {
@@ -83,7 +102,18 @@ static void page_add_new_anon_rmap(struct vmsim *sim, struct vmsim__mm *mm,
     mm->rss[MM_ANONPAGES]++;
     mm_update_hiwater_rss(mm);
     count_vm_event(sim, VMSIM_VMSTAT_NR_ANON_PAGES);
-    lru_add(sim, f);
+    vmsim__lru_add(sim, pfn);
+}
+
+void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+
+    f->refcount++;
+    if (f->mapcount++ == 0)
+        count_vm_event(sim, VMSIM_VMSTAT_NR_MAPPED);
+    mm->rss[mm_counter(f)]++;
+    mm_update_hiwater_rss(mm);
 }
 
 void vmsim__page_remove_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
@@ -92,16 +122,13 @@ void vmsim__page_remove_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_
 
     VMSIM_ASSERT(f->mapcount > 0 && f->refcount > 0);
     mm->rss[mm_counter(f)]--;
-    f->mapcount--;
-    f->refcount--;
-    if (f->mapcount == 0) {
+    if (--f->mapcount == 0) {
         if (f->flags & PG_ANON)
             sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES]--;
         else
             sim->vmstat[VMSIM_VMSTAT_NR_MAPPED]--;
     }
-    if (f->refcount == 0)
-        free_user_page(sim, pfn);
+    vmsim__put_page(sim, pfn);
 }
 
 /* ---- the fault handlers ------------------------------------------------ */
@@ -113,13 +140,13 @@ struct fault {
     struct vmsim__vma *vma;
     vmsim_vaddr_t va;        /* page-aligned */
     vmsim_access_kind kind;
+    uint64_t pgoff;          /* file page of va (file VMAs) */
     pte_t *pte;              /* the leaf entry */
     const char *cause;       /* for the event */
 };
 
-/* A read of untouched anonymous memory maps the shared zero page (if
- * enabled); anything else gets a zeroed frame, writable and dirty when
- * the VMA is writable (do_anonymous_page). */
+#define VMSIM__SIGBUS 0x10000 /* internal: the fault must raise SIGBUS */
+
 static int do_anonymous_page(struct fault *vf)
 {
     struct vmsim *sim = vf->sim;
@@ -127,12 +154,15 @@ static int do_anonymous_page(struct fault *vf)
     vmsim_pfn_t pfn;
     int err;
 
+    /* A read of untouched memory maps the shared zero page (if enabled) */
     if (vf->kind != VMSIM_WRITE && sim->cfg.zero_page) {
         *vf->pte = pfn_pte(sim->zero_pfn) | (prot & ~PTE_RW) | PTE_SPECIAL | PTE_A;
         vf->cause = "zero-page";
         return VMSIM_OUT_MINOR | VMSIM_OUT_ZERO;
     }
-    err = alloc_user_page(sim, &pfn);
+    /* anything else gets a zeroed frame, writable and dirty when the VMA
+     * is writable */
+    err = vmsim__alloc_user_page(sim, &pfn);
     if (err < 0)
         return err;
     page_add_new_anon_rmap(sim, vf->mm, vf->vma, pfn, vf->va);
@@ -145,47 +175,182 @@ static int do_anonymous_page(struct fault *vf)
     return VMSIM_OUT_MINOR;
 }
 
-/* A write to a present, write-protected page of a writable private VMA
- * (do_wp_page): reuse an exclusive anonymous page, else copy it (the zero
- * page is "copied" by zeroing a new frame). */
+/* The cache page for the fault, or SIGBUS past end of file. */
+static int fault_get_page(struct fault *vf, vmsim_pfn_t *pfn, bool *major)
+{
+    struct vmsim__file *f = file_of(vf->sim, vf->vma->file);
+    int err;
+
+    if (vf->pgoff >= file_pages(f))
+        return VMSIM__SIGBUS;
+    err = vmsim__filemap_get(vf->sim, f, vf->pgoff, vf->vma, pfn, major);
+    if (err < 0)
+        return err;
+    if (*major) {
+        count_vm_event(vf->sim, VMSIM_VMSTAT_PGMAJFAULT);
+        vf->sim->time_ns += vf->sim->cfg.latency.file_read;
+    }
+    return 0;
+}
+
+/*
+ * do_fault_around(): map the already-cached pages of the fault_around
+ * window (aligned, within the VMA, the page table and the file) without
+ * further faults. Returns whether the faulting page itself got mapped.
+ */
+static bool do_fault_around(struct fault *vf)
+{
+    struct vmsim *sim = vf->sim;
+    const struct vmsim__vma *vma = vf->vma;
+    struct vmsim__file *f = file_of(sim, vma->file);
+    uint64_t nr = sim->cfg.fault_around_bytes / PAGE_SIZE;
+    uint64_t pte_off = PT_INDEX(vf->va, 0), vma_off = vf->pgoff - vma->pgoff;
+    uint64_t vma_pages = (vma->end - vma->start) / PAGE_SIZE;
+    uint64_t from, to, last = file_pages(f) - 1;
+    pte_t *table = vf->pte - pte_off;
+    pte_t prot = vma_page_prot(vma) | PTE_A;
+
+    if (nr <= 1)
+        return false;
+    from = round_down(pte_off, nr);
+    if (pte_off - (pte_off < vma_off ? pte_off : vma_off) > from)
+        from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
+    to = from + nr;
+    if (to > PT_ENTRIES)
+        to = PT_ENTRIES;
+    if (to > pte_off + vma_pages - vma_off)
+        to = pte_off + vma_pages - vma_off;
+    for (uint64_t i = from; i < to; i++) {
+        uint64_t idx = vf->pgoff + i - pte_off;
+        vmsim_pfn_t pfn;
+
+        if (idx > last)
+            break;
+        if (!pte_none(table[i]))
+            continue;
+        pfn = vmsim__pagecache_find(f, idx);
+        if (pfn == PFN_NONE)
+            continue;
+        vmsim__page_add_file_rmap(sim, vf->mm, pfn);
+        table[i] = pfn_pte(pfn) | prot;
+    }
+    return !pte_none(*vf->pte);
+}
+
+static int do_read_fault(struct fault *vf)
+{
+    struct vmsim *sim = vf->sim;
+    vmsim_pfn_t pfn;
+    bool major;
+    int ret;
+
+    if (vf->pgoff >= file_pages(file_of(sim, vf->vma->file)))
+        return VMSIM__SIGBUS;
+    if (do_fault_around(vf)) {
+        vf->cause = "fault-around";
+        return VMSIM_OUT_MINOR;
+    }
+    ret = fault_get_page(vf, &pfn, &major);
+    if (ret != 0)
+        return ret;
+    vmsim__page_add_file_rmap(sim, vf->mm, pfn);
+    *vf->pte = pfn_pte(pfn) | vma_page_prot(vf->vma) | PTE_A;
+    vf->cause = major ? "file-read" : "page-cache";
+    return major ? VMSIM_OUT_MAJOR : VMSIM_OUT_MINOR;
+}
+
+/* Copy src (a cache page or a shared anonymous page) into a new
+ * exclusive anonymous page mapped writable at the fault address. */
+static int copy_to_new_anon(struct fault *vf, vmsim_pfn_t src, bool src_mapped)
+{
+    struct vmsim *sim = vf->sim;
+    vmsim_pfn_t pfn;
+    int err = vmsim__alloc_user_page(sim, &pfn);
+
+    if (err < 0)
+        return err;
+    vmsim__frame_data_copy(sim, pfn, src);
+    *vf->pte = 0;
+    if (src_mapped)
+        vmsim__page_remove_rmap(sim, vf->mm, src);
+    page_add_new_anon_rmap(sim, vf->mm, vf->vma, pfn, vf->va);
+    *vf->pte = pfn_pte(pfn) | vma_page_prot(vf->vma) | PTE_A | PTE_D | PTE_RW;
+    sim->time_ns += sim->cfg.latency.copy_page;
+    vf->proc->cow++;
+    vmsim__emit(sim, VMSIM_EV_COW, vf->proc->pid, vf->va, pfn, VMSIM_OUT_COW, "cow");
+    return VMSIM_OUT_MINOR | VMSIM_OUT_COW;
+}
+
+static int do_cow_fault(struct fault *vf)
+{
+    vmsim_pfn_t pfn;
+    bool major;
+    int ret = fault_get_page(vf, &pfn, &major);
+
+    if (ret != 0)
+        return ret;
+    ret = copy_to_new_anon(vf, pfn, false);
+    vf->cause = "cow";
+    if (ret >= 0 && major)
+        ret = (ret & ~VMSIM_OUT_MINOR) | VMSIM_OUT_MAJOR;
+    return ret;
+}
+
+static int do_shared_fault(struct fault *vf)
+{
+    struct vmsim *sim = vf->sim;
+    vmsim_pfn_t pfn;
+    bool major;
+    int ret = fault_get_page(vf, &pfn, &major);
+
+    if (ret != 0)
+        return ret;
+    vmsim__page_add_file_rmap(sim, vf->mm, pfn);
+    vmsim__page_mark_dirty(sim, pfn);
+    *vf->pte = pfn_pte(pfn) | vma_page_prot(vf->vma) | PTE_A | PTE_D | PTE_RW;
+    vf->cause = major ? "file-read" : "page-cache";
+    return major ? VMSIM_OUT_MAJOR : VMSIM_OUT_MINOR;
+}
+
+/* A write to a present, write-protected entry of a writable VMA. */
 static int do_wp_page(struct fault *vf)
 {
     struct vmsim *sim = vf->sim;
     pte_t old = *vf->pte;
-    pte_t prot = vma_page_prot(vf->vma) | PTE_A | PTE_D | PTE_RW;
+    struct vmsim__frame *f;
     vmsim_pfn_t pfn;
-    struct vmsim__frame *f = NULL;
     int err;
 
-    if (!pte_special(old)) {
-        f = pfn_frame(sim, pte_pfn(old));
-        if ((f->flags & PG_ANON) && f->refcount == 1) {
-            /* wp_can_reuse_anon_folio(): we hold the only reference */
-            f->flags |= PG_ANON_EXCLUSIVE;
-            *vf->pte = old | PTE_RW | PTE_D | PTE_A;
-            count_vm_event(sim, VMSIM_VMSTAT_PGREUSE);
-            vf->cause = "reuse";
-            return VMSIM_OUT_MINOR | VMSIM_OUT_REUSE;
-        }
-    }
-    err = alloc_user_page(sim, &pfn);
-    if (err < 0)
-        return err;
-    *vf->pte = 0;
-    if (f != NULL)
-        vmsim__page_remove_rmap(sim, vf->mm, pte_pfn(old));
-    page_add_new_anon_rmap(sim, vf->mm, vf->vma, pfn, vf->va);
-    *vf->pte = pfn_pte(pfn) | prot;
-    if (f == NULL) {
+    if (pte_special(old)) {
+        /* the zero page: "copying" it is zeroing a new frame */
+        err = vmsim__alloc_user_page(sim, &pfn);
+        if (err < 0)
+            return err;
+        page_add_new_anon_rmap(sim, vf->mm, vf->vma, pfn, vf->va);
+        *vf->pte = pfn_pte(pfn) | vma_page_prot(vf->vma) | PTE_A | PTE_D | PTE_RW;
         sim->time_ns += sim->cfg.latency.zero_page;
         vf->cause = "zero-page-cow";
         return VMSIM_OUT_MINOR;
     }
-    sim->time_ns += sim->cfg.latency.copy_page;
-    vf->proc->cow++;
-    vmsim__emit(sim, VMSIM_EV_COW, vf->proc->pid, vf->va, pfn, VMSIM_OUT_COW, "cow");
+    pfn = pte_pfn(old);
+    f = pfn_frame(sim, pfn);
+    if (vf->vma->flags & VMSIM_VMA_SHARED) {
+        /* wp_page_shared(): the write is noted, the page dirtied */
+        vmsim__page_mark_dirty(sim, pfn);
+        *vf->pte = old | PTE_RW | PTE_D | PTE_A;
+        vf->cause = "write-notify";
+        return VMSIM_OUT_MINOR;
+    }
+    if ((f->flags & PG_ANON) && f->refcount == 1) {
+        /* wp_can_reuse_anon_folio(): we hold the only reference */
+        f->flags |= PG_ANON_EXCLUSIVE;
+        *vf->pte = old | PTE_RW | PTE_D | PTE_A;
+        count_vm_event(sim, VMSIM_VMSTAT_PGREUSE);
+        vf->cause = "reuse";
+        return VMSIM_OUT_MINOR | VMSIM_OUT_REUSE;
+    }
     vf->cause = "cow";
-    return VMSIM_OUT_MINOR | VMSIM_OUT_COW;
+    return copy_to_new_anon(vf, pfn, true);
 }
 
 static int handle_pte_fault(struct fault *vf)
@@ -195,7 +360,11 @@ static int handle_pte_fault(struct fault *vf)
     if (pte_none(e)) {
         if (vf->vma->file == 0)
             return do_anonymous_page(vf);
-        return VMSIM_ENOTSUP;
+        if (vf->kind != VMSIM_WRITE)
+            return do_read_fault(vf);
+        if (!(vf->vma->flags & VMSIM_VMA_SHARED))
+            return do_cow_fault(vf);
+        return do_shared_fault(vf);
     }
     if (!pte_present(e))
         return VMSIM_ENOTSUP; /* swap entries: not yet */
@@ -227,7 +396,8 @@ static int segv(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va, int 
     return VMSIM_OUT_SEGV;
 }
 
-/* The fault proper, for a canonical user address. */
+/* The fault proper, for a canonical user address. A get_user_pages()
+ * fault (gup) raises no signal: the caller just stops. */
 static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
                     vmsim_access_kind kind, bool gup)
 {
@@ -240,6 +410,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
         return gup ? 0 : segv(sim, p, va, VMSIM_SEGV_MAPERR);
     if (access_error(vf.vma, kind))
         return gup ? 0 : segv(sim, p, va, VMSIM_SEGV_ACCERR);
+    vf.pgoff = vf.vma->pgoff + (vf.va - vf.vma->start) / PAGE_SIZE;
 
     vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 0, true, &level, &err);
     if (vf.pte == NULL)
@@ -247,14 +418,19 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     ret = handle_pte_fault(&vf);
     if (ret < 0)
         return ret;
-    /* mm_account_fault() */
+    /* mm_account_fault(): pgfault counts failed faults too */
     count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
-    if (ret & VMSIM_OUT_MAJOR) {
-        p->majflt++;
-    } else {
-        p->minflt++;
-    }
     sim->time_ns += sim->cfg.latency.minor_fault;
+    if (ret == VMSIM__SIGBUS) {
+        if (gup)
+            return 0;
+        vmsim__proc_kill(sim, p, VMSIM_SIGBUS, VMSIM_BUS_ADRERR, va);
+        return VMSIM_OUT_BUS;
+    }
+    if (ret & VMSIM_OUT_MAJOR)
+        p->majflt++;
+    else
+        p->minflt++;
     vmsim__emit(sim, VMSIM_EV_FAULT, p->pid, vf.va,
                 pte_present(*vf.pte) ? pte_pfn(*vf.pte) : UINT64_MAX, (unsigned)ret, vf.cause);
     return ret;
@@ -273,7 +449,7 @@ int vmsim__handle_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t 
 static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *mm,
                               vmsim_vaddr_t va)
 {
-    const pte_t *table = pt_table(sim, mm->pgd);
+    pte_t *table = pt_table(sim, mm->pgd);
 
     for (int l = PT_LEVELS - 1; l > 0; l--) {
         pte_t e = table[PT_INDEX(va, l)];
@@ -281,10 +457,10 @@ static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *m
         if (!pte_hw_present(e))
             return NULL;
         if (pte_huge(e))
-            return (pte_t *)&table[PT_INDEX(va, l)];
+            return &table[PT_INDEX(va, l)];
         table = pt_table(sim, pte_pfn(e));
     }
-    return (pte_t *)&table[PT_INDEX(va, 0)];
+    return &table[PT_INDEX(va, 0)];
 }
 
 static inline bool pte_allows(pte_t e, vmsim_access_kind kind)
@@ -372,4 +548,64 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     if (outcome != NULL)
         *outcome = out;
     return 0;
+}
+
+/* ---- page contents ----------------------------------------------------- */
+
+/* Access each page of [va, va+len) and copy bytes to or from its frame. */
+static int data_copy(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint8_t *buf,
+                     uint64_t len, bool write, unsigned *outcome)
+{
+    unsigned out = 0;
+
+    if (sim->frame_data == NULL)
+        return VMSIM_ENOTSUP;
+    while (len > 0) {
+        uint64_t in = va % PAGE_SIZE, n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
+        struct vmsim__proc *p;
+        unsigned o = 0;
+        pte_t *e;
+        int err = vmsim_access(sim, pid, va, 1, write ? VMSIM_WRITE : VMSIM_READ, &o);
+
+        if (err < 0)
+            return err;
+        out |= o;
+        p = vmsim__proc_find(sim, pid);
+        if (!p->alive)
+            break;
+        e = mmu_walk(sim, p->mm, va);
+        VMSIM_ASSERT(e != NULL && pte_present(*e));
+        if (write) {
+            uint8_t *d = vmsim__frame_data(sim, pte_pfn(*e), true);
+
+            if (d == NULL)
+                return VMSIM_ENOMEM;
+            memcpy(d + in, buf, n);
+        } else {
+            const uint8_t *d = pte_special(*e) ? NULL : vmsim__frame_data(sim, pte_pfn(*e), false);
+
+            if (d != NULL)
+                memcpy(buf, d + in, n);
+            else
+                memset(buf, 0, n);
+        }
+        buf += n;
+        va += n;
+        len -= n;
+    }
+    if (outcome != NULL)
+        *outcome = out;
+    return 0;
+}
+
+int vmsim_write_data(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, const void *buf,
+                     uint64_t len, unsigned *outcome)
+{
+    return data_copy(sim, pid, va, (uint8_t *)(uintptr_t)buf, len, true, outcome);
+}
+
+int vmsim_read_data(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, void *buf, uint64_t len,
+                    unsigned *outcome)
+{
+    return data_copy(sim, pid, va, buf, len, false, outcome);
 }

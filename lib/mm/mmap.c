@@ -119,15 +119,19 @@ static void vm_stat_account(struct vmsim__mm *mm, const struct vmsim__vma *v, in
 
 /* ---- unmapping --------------------------------------------------------- */
 
-/* Release what one leaf entry maps and clear it. */
+/* Release what one leaf entry maps and clear it; a dirty entry dirties
+ * its cache page first (zap_pte_range's folio_mark_dirty). */
 static void zap_pte(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e)
 {
     pte_t pte = *e;
 
     *e = 0;
-    if (pte_present(pte)) {
-        if (!pte_special(pte))
-            vmsim__page_remove_rmap(sim, mm, pte_pfn(pte));
+    if (pte_present(pte) && !pte_special(pte)) {
+        vmsim_pfn_t pfn = pte_pfn(pte);
+
+        if ((pte & PTE_D) && !(pfn_frame(sim, pfn)->flags & PG_ANON))
+            vmsim__page_mark_dirty(sim, pfn);
+        vmsim__page_remove_rmap(sim, mm, pfn);
     }
 }
 
@@ -158,10 +162,16 @@ void vmsim__zap_range(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsi
         zap_level(sim, mm, pt_table(sim, mm->pgd), PT_LEVELS - 1, start, end);
 }
 
-/* Remove VMAs [i, j) whole: zap, unaccount, free their tables. */
+/*
+ * Remove VMAs [i, j) whole: zap, unaccount, free their tables. Dirty pages
+ * of shared file mappings are written back (libvmsim writes back at
+ * munmap and exit, where Linux leaves it to the flusher threads), and
+ * shared anonymous memory no VMA maps any more is freed.
+ */
 static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_t j)
 {
     vmsim_vaddr_t floor, ceiling, start, end;
+    bool shm = false;
 
     if (i == j)
         return;
@@ -171,14 +181,23 @@ static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_
     ceiling = j < mm->nr_vmas ? mm->vmas[j].start : 0;
     for (size_t k = i; k < j; k++) {
         struct vmsim__vma *v = &mm->vmas[k];
+        struct vmsim__file *f = file_of(sim, v->file);
 
         vmsim__zap_range(sim, mm, v, v->start, v->end);
+        if (f != NULL && (v->flags & VMSIM_VMA_SHARED))
+            vmsim__file_writeback(sim, f, v->pgoff, v->pgoff + vma_pages(v) - 1);
+        if (f != NULL && f->anon_shm)
+            shm = true;
         if (v->flags & VMSIM_VMA_ACCOUNT)
             unacct(sim, vma_pages(v));
         vm_stat_account(mm, v, -1);
     }
     vmsim__vma_remove(mm, i, j - i);
     vmsim__pt_free_range(sim, mm, start, end, floor, ceiling);
+    if (shm) {
+        for (size_t id = 1; id < sim->nr_files; id++)
+            vmsim__file_release_if_unused(sim, (uint32_t)id);
+    }
 }
 
 int vmsim__do_munmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
@@ -224,12 +243,68 @@ void vmsim__mm_destroy(struct vmsim *sim, struct vmsim__mm *mm)
 
 /* ---- mmap -------------------------------------------------------------- */
 
-/* get_unmapped_area() for the top-down layout. Returns the address, or 0
- * with *err set to a simulated errno. */
-static vmsim_vaddr_t get_unmapped_area(const struct vmsim__mm *mm, vmsim_vaddr_t addr,
-                                       uint64_t len, bool fixed, int *err)
+/* The hint if it is free, else the highest free range below mmap_base
+ * (unmapped_area_topdown), else one above TASK_SIZE / 3 (the bottom-up
+ * fallback). Returns 0 when nothing fits. */
+static vmsim_vaddr_t plain_area(const struct vmsim__mm *mm, vmsim_vaddr_t addr, uint64_t len)
 {
     vmsim_vaddr_t va;
+
+    if (len > TASK_SIZE)
+        return 0;
+    if (addr != 0) {
+        addr &= PAGE_MASK;
+        if (addr < MMAP_MIN_ADDR)
+            addr = MMAP_MIN_ADDR;
+        if (TASK_SIZE - len >= addr && vmsim__vma_range_free(mm, addr, len))
+            return addr;
+    }
+    va = vmsim__vma_gap_topdown(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
+    if (va == 0)
+        va = vmsim__vma_gap_topdown(mm, len, round_up(TASK_SIZE / 3, PAGE_SIZE), TASK_SIZE);
+    return va;
+}
+
+/*
+ * __thp_get_unmapped_area(): search with 2 MiB of padding and place the
+ * mapping so that file offset and address agree modulo 2 MiB, so THPs (and
+ * large folios) can map it. Returns 0 when it does not apply or fails; the
+ * caller then searches without padding.
+ */
+static vmsim_vaddr_t thp_area(const struct vmsim__mm *mm, vmsim_vaddr_t addr, uint64_t len,
+                              uint64_t off)
+{
+    uint64_t off_end = off + len, off_align = round_up(off, PMD_SIZE), off_sub;
+    vmsim_vaddr_t ret;
+
+    if (off_end <= off_align || off_end - off_align < PMD_SIZE)
+        return 0;
+    if (len + PMD_SIZE < len)
+        return 0;
+    ret = plain_area(mm, addr, len + PMD_SIZE);
+    if (ret == 0)
+        return 0;
+    if (ret == addr)
+        return addr;
+    off_sub = (off - ret) & (PMD_SIZE - 1);
+    if (off_sub == 0) /* top-down: use the top of the padded range */
+        return ret + PMD_SIZE;
+    return ret + off_sub;
+}
+
+/*
+ * get_unmapped_area() for the top-down layout. Regular files (ext4's
+ * thp_get_unmapped_area) and private anonymous mappings whose length is a
+ * multiple of 2 MiB without a hint (Linux >= 6.12) are aligned for huge
+ * pages; shmem is not (shmem_enabled=never). Returns the address, or 0
+ * with *err set to a simulated errno.
+ */
+static vmsim_vaddr_t get_unmapped_area(const struct vmsim__mm *mm, vmsim_vaddr_t addr,
+                                       uint64_t len, bool fixed,
+                                       const struct vmsim__file *file, bool shared,
+                                       uint64_t off, int *err)
+{
+    vmsim_vaddr_t va = 0;
 
     *err = 0;
     if (len > TASK_SIZE) {
@@ -251,16 +326,12 @@ static vmsim_vaddr_t get_unmapped_area(const struct vmsim__mm *mm, vmsim_vaddr_t
         }
         return addr;
     }
-    if (addr != 0) {
-        addr &= PAGE_MASK;
-        if (addr < MMAP_MIN_ADDR)
-            addr = MMAP_MIN_ADDR;
-        if (TASK_SIZE - len >= addr && vmsim__vma_range_free(mm, addr, len))
-            return addr;
-    }
-    va = vmsim__vma_gap_topdown(mm, len, MMAP_MIN_ADDR, mm->mmap_base);
-    if (va == 0) /* Linux falls back to a bottom-up search above TASK_SIZE / 3 */
-        va = vmsim__vma_gap_topdown(mm, len, round_up(TASK_SIZE / 3, PAGE_SIZE), TASK_SIZE);
+    if (file != NULL && !file->shmem)
+        va = thp_area(mm, addr, len, off);
+    else if (file == NULL && !shared && addr == 0 && len % PMD_SIZE == 0)
+        va = thp_area(mm, 0, len, 0);
+    if (va == 0)
+        va = plain_area(mm, addr, len);
     if (va == 0)
         *err = VMSIM_SYS_ENOMEM;
     return va;
@@ -312,6 +383,8 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
     unsigned flags = req->flags, prot = req->prot;
     bool shared = (flags & VMSIM_MAP_SHARED) != 0;
     struct vmsim__vma v;
+    struct vmsim__file *file = NULL;
+    uint32_t shm_id = 0;
     uint64_t len, pages, charged = 0, moved = 0;
     vmsim_vaddr_t addr;
     int err;
@@ -324,16 +397,26 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
         return VMSIM_SYS_EINVAL;
     if (req->len == 0)
         return VMSIM_SYS_EINVAL;
-    if (!(flags & VMSIM_MAP_ANONYMOUS) || req->file != NULL || shared ||
-        (flags & VMSIM_MAP_HUGETLB))
-        return VMSIM_ENOTSUP; /* file, shared and hugetlb mappings: not yet */
+    if (flags & VMSIM_MAP_HUGETLB)
+        return VMSIM_ENOTSUP; /* hugetlb mappings: not yet */
+    if (!(flags & VMSIM_MAP_ANONYMOUS)) {
+        /* MAP_ANONYMOUS ignores the file, as Linux ignores the fd */
+        if (req->file == NULL)
+            return VMSIM_SYS_EBADF;
+        file = vmsim__file_lookup(sim, req->file);
+        if (file == NULL)
+            return VMSIM_SYS_ENOENT;
+    }
     len = round_up(req->len, PAGE_SIZE);
     if (len == 0 || len < req->len)
         return VMSIM_SYS_ENOMEM;
     pages = len / PAGE_SIZE;
+    if (req->offset / PAGE_SIZE + pages < req->offset / PAGE_SIZE)
+        return VMSIM_SYS_EOVERFLOW;
     if (mm->nr_vmas >= MAX_MAP_COUNT)
         return VMSIM_SYS_ENOMEM;
-    addr = get_unmapped_area(mm, req->addr, len, (flags & VMSIM_MAP_FIXED) != 0, &err);
+    addr = get_unmapped_area(mm, req->addr, len, (flags & VMSIM_MAP_FIXED) != 0, file, shared,
+                             req->offset, &err);
     if (err != 0)
         return err;
 
@@ -341,11 +424,20 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
     v.start = addr;
     v.end = addr + len;
     v.prot = prot;
-    v.flags = VMSIM_VMA_ANON;
     /* MAP_NORESERVE is ignored in overcommit mode 2 (mm/mmap.c). */
     if ((flags & VMSIM_MAP_NORESERVE) && sim->cfg.overcommit_memory != 2)
         v.flags |= VMSIM_VMA_NORESERVE;
-    v.pgoff = addr / PAGE_SIZE; /* anonymous: the page's own index */
+    if (shared)
+        v.flags |= VMSIM_VMA_SHARED;
+    if (file != NULL) {
+        v.file = file->id;
+        v.pgoff = req->offset / PAGE_SIZE;
+        if (shared && !file->shmem)
+            v.flags |= VMA_WRITENOTIFY;
+    } else if (!shared) {
+        v.flags |= VMSIM_VMA_ANON;
+        v.pgoff = addr / PAGE_SIZE; /* anonymous: the page's own index */
+    }
     if (accountable(prot, v.flags)) {
         uint64_t already = (flags & VMSIM_MAP_FIXED) ? accounted_in(mm, addr, v.end) : 0;
 
@@ -365,10 +457,22 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
         /* The old VMAs' charge passes to the new one (vms.nr_accounted). */
         sim->committed_pages += moved;
     }
+    if (shared && file == NULL) {
+        /* shmem_zero_setup(): shared anonymous memory is a shmem object */
+        err = vmsim__file_new_anon(sim, len, (v.flags & VMSIM_VMA_NORESERVE) != 0, &shm_id);
+        if (err != 0) {
+            if (charged + moved)
+                unacct(sim, charged + moved);
+            return err;
+        }
+        v.file = shm_id;
+    }
     err = vmsim__vma_insert(sim, mm, &v);
     if (err < 0) {
         if (charged + moved)
             unacct(sim, charged + moved);
+        if (shm_id != 0)
+            vmsim__file_release_if_unused(sim, shm_id);
         return err;
     }
     vm_stat_account(mm, &v, 1);
@@ -628,6 +732,13 @@ size_t vmsim_maps(const vmsim_t *sim, vmsim_pid_t pid, vmsim_vma_info_t *out, si
         out[i].flags = v->flags & 0xffffu;
         out[i].offset = v->file != 0 ? v->pgoff * PAGE_SIZE : 0;
         out[i].name = "";
+        if (v->file != 0) {
+            const struct vmsim__file *f = file_of(sim, v->file);
+
+            out[i].name = f->name;
+            if (f->anon_shm)
+                out[i].offset = 0;
+        }
         /* /proc/PID/maps names the VMA holding the heap [heap] */
         if (v->file == 0 && v->start <= mm->brk && v->end >= mm->start_brk) {
             out[i].flags |= VMSIM_VMA_HEAP;

@@ -85,6 +85,7 @@ int vmsim_spawn(vmsim_t *sim, vmsim_pid_t pid, const char *name, int oom_score_a
 /* Release the address space, keeping the figures a dead process shows. */
 static void proc_release(struct vmsim *sim, struct vmsim__proc *p)
 {
+    vmsim__heap_destroy(sim, p);
     if (p->mm == NULL)
         return;
     p->final_hiwater_rss = p->mm->hiwater_rss;
@@ -94,6 +95,161 @@ static void proc_release(struct vmsim *sim, struct vmsim__proc *p)
     p->alive = false;
     if (sim->last_proc == p)
         sim->last_proc = NULL;
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+/*
+ * copy_present_pte() for one leaf: a private page becomes shared between
+ * parent and child, write-protected in both (and no longer exclusive); the
+ * child's entry is old. Shared mappings are not copied at all (see
+ * vma_needs_copy), so every page here belongs to a private VMA.
+ */
+static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
+                          struct vmsim__mm *dst, struct vmsim__vma *vma, uint64_t *copied)
+{
+    struct vmsim__mm *src = parent->mm;
+
+    for (vmsim_vaddr_t va = vma->start; va < vma->end;) {
+        int level, err;
+        pte_t *s = vmsim__pt_walk(sim, src, va, 0, false, &level, &err);
+        vmsim_vaddr_t next = round_down(va, PMD_SIZE) + PMD_SIZE;
+        pte_t *table;
+        uint64_t first, last;
+
+        if (s == NULL) {
+            va = next; /* no page table here */
+            continue;
+        }
+        if (next > vma->end)
+            next = vma->end;
+        table = s - PT_INDEX(va, 0);
+        first = PT_INDEX(va, 0);
+        last = PT_INDEX(next - 1, 0);
+        for (uint64_t i = first; i <= last; i++) {
+            vmsim_vaddr_t a = round_down(va, PMD_SIZE) + i * PAGE_SIZE;
+            pte_t e = table[i], *d;
+
+            if (pte_none(e))
+                continue;
+            d = vmsim__pt_walk(sim, dst, a, 0, true, &level, &err);
+            if (d == NULL)
+                return err;
+            if (pte_present(e) && !pte_special(e)) {
+                vmsim_pfn_t pfn = pte_pfn(e);
+                struct vmsim__frame *f = pfn_frame(sim, pfn);
+
+                table[i] = e = e & ~PTE_RW;
+                f->flags &= (uint16_t)~PG_ANON_EXCLUSIVE;
+                f->refcount++;
+                f->mapcount++;
+                dst->rss[(f->flags & PG_SHMEM)  ? MM_SHMEMPAGES
+                         : (f->flags & PG_ANON) ? MM_ANONPAGES
+                                                : MM_FILEPAGES]++;
+            }
+            *d = e & ~PTE_A;
+            (*copied)++;
+        }
+        va = next;
+    }
+    return 0;
+}
+
+int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
+{
+    struct vmsim__proc *p, *c;
+    struct vmsim__mm *src, *dst;
+    uint64_t copied = 0, charge = 0;
+    int err;
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    p = vmsim__proc_find(sim, pid);
+    if (p == NULL || !p->alive)
+        return VMSIM_ESRCH;
+    if (child == pid)
+        return VMSIM_EEXIST;
+    src = p->mm;
+    /* dup_mmap(): accountable VMAs are charged again for the child */
+    for (size_t i = 0; i < src->nr_vmas; i++)
+        if (src->vmas[i].flags & VMSIM_VMA_ACCOUNT)
+            charge += (src->vmas[i].end - src->vmas[i].start) / PAGE_SIZE;
+    if (charge != 0 && !vmsim__vm_enough_memory(sim, charge)) {
+        p->last_errno = VMSIM_SYS_ENOMEM;
+        return VMSIM_SYS_ENOMEM;
+    }
+    err = vmsim_spawn(sim, child, p->name, p->oom_score_adj);
+    if (err < 0) {
+        sim->committed_pages -= charge;
+        return err;
+    }
+    c = vmsim__proc_find(sim, child);
+    dst = c->mm;
+    c->ppid = pid;
+    if (src->nr_vmas > 0 &&
+        vmsim__grow(sim, (void **)&dst->vmas, &dst->cap_vmas, src->nr_vmas,
+                    sizeof(dst->vmas[0])) < 0) {
+        sim->committed_pages -= charge;
+        err = VMSIM_ENOMEM;
+        goto fail;
+    }
+    memcpy(dst->vmas, src->vmas, src->nr_vmas * sizeof(dst->vmas[0]));
+    dst->nr_vmas = src->nr_vmas;
+    dst->total_vm = dst->hiwater_vm = src->total_vm;
+    dst->data_vm = src->data_vm;
+    dst->exec_vm = src->exec_vm;
+    dst->stack_vm = src->stack_vm;
+    dst->start_brk = src->start_brk;
+    dst->brk = src->brk;
+    dst->mmap_base = src->mmap_base;
+    for (size_t i = 0; i < dst->nr_vmas; i++) {
+        struct vmsim__vma *v = &dst->vmas[i];
+
+        /* vma_needs_copy(): only VMAs with anonymous pages are copied;
+         * shared and untouched file mappings fault in again */
+        if (v->anon_id == 0)
+            continue;
+        v->anon_id = sim->next_anon_id++; /* anon_vma_fork() */
+        err = copy_pte_range(sim, p, dst, &src->vmas[i], &copied);
+        if (err < 0)
+            goto fail;
+    }
+    mm_update_hiwater_rss(dst);
+    p->nr_ptes_copied_fork += copied;
+    sim->time_ns += copied * sim->cfg.latency.fork_pte;
+    err = vmsim__heap_fork(sim, p, c);
+    if (err < 0)
+        goto fail;
+    p->last_errno = 0;
+    return 0;
+fail:
+    /* Undo: the child's address space goes as an exit would take it. */
+    proc_release(sim, c);
+    c->alive = false;
+    p->last_errno = err == VMSIM_EOOM ? VMSIM_SYS_ENOMEM : p->last_errno;
+    return err;
+}
+
+int vmsim_exec(vmsim_t *sim, vmsim_pid_t pid, const char *name)
+{
+    struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+    struct vmsim__mm *mm;
+    int err;
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    if (p == NULL || !p->alive)
+        return VMSIM_ESRCH;
+    mm = vmsim__mm_create(sim, pid, &err);
+    if (mm == NULL)
+        return err;
+    vmsim__heap_destroy(sim, p);
+    vmsim__mm_destroy(sim, p->mm);
+    p->mm = mm;
+    if (name != NULL)
+        set_name(p, name);
+    p->last_errno = 0;
+    return 0;
 }
 
 int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid)

@@ -1,0 +1,195 @@
+/*
+ * madvise.c -- madvise(2) and msync(2), VMA by VMA as mm/madvise.c and
+ * mm/msync.c walk them: unmapped holes in the range do not stop the walk
+ * but make the call fail with ENOMEM at the end.
+ */
+#include "internal.h"
+
+typedef int (*range_fn)(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
+                        vmsim_vaddr_t start, vmsim_vaddr_t end, int arg);
+
+/*
+ * Apply fn to the part of every VMA inside [start, end). fn gets the VMA's
+ * index (valid until fn changes the VMA list) and the clipped range, and
+ * returns 0, a positive simulated errno, or VMSIM_E*. Returns the first
+ * error, else ENOMEM if part of the range is unmapped, else 0.
+ */
+static int walk_vmas(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t start,
+                     vmsim_vaddr_t end, range_fn fn, int arg)
+{
+    int unmapped = 0;
+
+    while (start < end) {
+        size_t i = vmsim__vma_index(p->mm, start);
+        const struct vmsim__vma *v;
+        vmsim_vaddr_t s, e;
+        int rc;
+
+        if (i == p->mm->nr_vmas || p->mm->vmas[i].start >= end)
+            return VMSIM_SYS_ENOMEM;
+        v = &p->mm->vmas[i];
+        if (v->start > start)
+            unmapped = VMSIM_SYS_ENOMEM;
+        s = v->start > start ? v->start : start;
+        e = v->end < end ? v->end : end;
+        rc = fn(sim, p, i, s, e, arg);
+        if (rc != 0)
+            return rc;
+        if (!p->alive)
+            return 0;
+        start = e;
+    }
+    return unmapped;
+}
+
+/* Set and clear VMA flags over [start, end) of VMA idx, splitting and
+ * merging as madvise_update_vma() does. */
+static int modify_flags(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
+                        vmsim_vaddr_t start, vmsim_vaddr_t end, unsigned set, unsigned clear)
+{
+    struct vmsim__mm *mm = p->mm;
+    unsigned nflags = (mm->vmas[idx].flags | set) & ~clear;
+    int err;
+
+    if (nflags == mm->vmas[idx].flags)
+        return 0;
+    err = vmsim__vma_split_at(sim, mm, start);
+    if (err == 0)
+        err = vmsim__vma_split_at(sim, mm, end);
+    if (err < 0)
+        return err;
+    idx = vmsim__vma_index(mm, start);
+    mm->vmas[idx].flags = nflags;
+    vmsim__vma_merge_around(mm, idx);
+    return 0;
+}
+
+static int advise_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
+                      vmsim_vaddr_t start, vmsim_vaddr_t end, int advice)
+{
+    struct vmsim__vma *v = &p->mm->vmas[idx];
+
+    switch (advice) {
+    case VMSIM_MADV_NORMAL:
+        return modify_flags(sim, p, idx, start, end, 0, VMA_RAND_READ | VMA_SEQ_READ);
+    case VMSIM_MADV_RANDOM:
+        return modify_flags(sim, p, idx, start, end, VMA_RAND_READ, VMA_SEQ_READ);
+    case VMSIM_MADV_SEQUENTIAL:
+        return modify_flags(sim, p, idx, start, end, VMA_SEQ_READ, VMA_RAND_READ);
+    case VMSIM_MADV_HUGEPAGE:
+        return modify_flags(sim, p, idx, start, end, VMSIM_VMA_HUGEPAGE,
+                            VMSIM_VMA_NOHUGEPAGE);
+    case VMSIM_MADV_NOHUGEPAGE:
+        return modify_flags(sim, p, idx, start, end, VMSIM_VMA_NOHUGEPAGE,
+                            VMSIM_VMA_HUGEPAGE);
+    case VMSIM_MADV_DONTNEED:
+        /* zap: anonymous pages go, file pages stay cached; the next
+         * access faults again (zero-fill for anonymous memory) */
+        vmsim__zap_range(sim, p->mm, v, start, end);
+        return 0;
+    case VMSIM_MADV_WILLNEED: {
+        struct vmsim__file *f = file_of(sim, v->file);
+
+        if (f == NULL)
+            return 0; /* anonymous: would prefetch swap; nothing swapped yet */
+        return vmsim__file_readahead(sim, f, v->pgoff + (start - v->start) / PAGE_SIZE,
+                                     (end - start) / PAGE_SIZE);
+    }
+    default:
+        return VMSIM_ENOTSUP;
+    }
+}
+
+int vmsim_madvise(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len,
+                  vmsim_advice advice)
+{
+    struct vmsim__proc *p;
+    vmsim_vaddr_t end;
+    int rc;
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    p = vmsim__proc_find(sim, pid);
+    if (p == NULL || !p->alive)
+        return VMSIM_ESRCH;
+    switch (advice) {
+    case VMSIM_MADV_NORMAL:
+    case VMSIM_MADV_RANDOM:
+    case VMSIM_MADV_SEQUENTIAL:
+    case VMSIM_MADV_WILLNEED:
+    case VMSIM_MADV_DONTNEED:
+    case VMSIM_MADV_HUGEPAGE:
+    case VMSIM_MADV_NOHUGEPAGE:
+        break;
+    case VMSIM_MADV_PAGEOUT:
+    case VMSIM_MADV_COLLAPSE:
+        return VMSIM_ENOTSUP; /* swap and THP: not yet */
+    default:
+        p->last_errno = VMSIM_SYS_EINVAL;
+        return VMSIM_SYS_EINVAL;
+    }
+    rc = 0;
+    if ((addr & ~PAGE_MASK) != 0)
+        rc = VMSIM_SYS_EINVAL;
+    else if (round_up(len, PAGE_SIZE) < len)
+        rc = VMSIM_SYS_EINVAL;
+    else if (len != 0) {
+        end = addr + round_up(len, PAGE_SIZE);
+        if (end < addr)
+            rc = VMSIM_SYS_EINVAL;
+        else
+            rc = walk_vmas(sim, p, addr, end, advise_one, (int)advice);
+    }
+    if (rc >= 0)
+        p->last_errno = rc;
+    return rc;
+}
+
+static int msync_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
+                     vmsim_vaddr_t start, vmsim_vaddr_t end, int arg)
+{
+    const struct vmsim__vma *v = &p->mm->vmas[idx];
+    struct vmsim__file *f = file_of(sim, v->file);
+    uint64_t first, last;
+
+    (void)arg;
+    if (f == NULL || !(v->flags & VMSIM_VMA_SHARED))
+        return 0;
+    first = v->pgoff + (start - v->start) / PAGE_SIZE;
+    last = v->pgoff + (end - v->start) / PAGE_SIZE - 1;
+    /* entries dirtied by the hardware dirty their cache page first */
+    for (vmsim_vaddr_t va = start; va < end; va += PAGE_SIZE) {
+        int level, err;
+        pte_t *e = vmsim__pt_walk(sim, p->mm, va, 0, false, &level, &err);
+
+        if (e != NULL && pte_present(*e) && (*e & PTE_D) && !pte_special(*e))
+            vmsim__page_mark_dirty(sim, pte_pfn(*e));
+    }
+    vmsim__file_writeback(sim, f, first, last);
+    return 0;
+}
+
+int vmsim_msync(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t len)
+{
+    struct vmsim__proc *p;
+    vmsim_vaddr_t end;
+    int rc = 0;
+
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    p = vmsim__proc_find(sim, pid);
+    if (p == NULL || !p->alive)
+        return VMSIM_ESRCH;
+    if ((addr & ~PAGE_MASK) != 0) {
+        rc = VMSIM_SYS_EINVAL;
+    } else if (len != 0) {
+        end = addr + round_up(len, PAGE_SIZE);
+        if (end < addr || round_up(len, PAGE_SIZE) < len)
+            rc = VMSIM_SYS_ENOMEM;
+        else
+            rc = walk_vmas(sim, p, addr, end, msync_one, 0);
+    }
+    if (rc >= 0)
+        p->last_errno = rc;
+    return rc;
+}
