@@ -93,7 +93,9 @@ typedef uint64_t pte_t;
 /*
  * Swap entries live in non-present entries (P clear, PROTNONE clear):
  * bits 1..5 the swap type, bits 9..57 the slot offset (Linux's x86_64
- * layout, without the L1TF inversion of the offset).
+ * layout, without the L1TF inversion of the offset). The field holds the
+ * slot + 1: Linux never hands out slot 0 (the swap header lives there), so
+ * an entry is never all zero; libvmsim uses every slot and shifts instead.
  */
 #define SWP_TYPE_SHIFT   1
 #define SWP_TYPE_MASK    0x1full
@@ -112,9 +114,12 @@ static inline pte_t pfn_pte(vmsim_pfn_t pfn) { return (pte_t)pfn << PAGE_SHIFT; 
 static inline pte_t swp_entry(unsigned type, uint64_t slot)
 {
     return ((pte_t)(type & SWP_TYPE_MASK) << SWP_TYPE_SHIFT) |
-           ((slot & SWP_OFFSET_MASK) << SWP_OFFSET_SHIFT);
+           (((slot + 1) & SWP_OFFSET_MASK) << SWP_OFFSET_SHIFT);
 }
-static inline uint64_t swp_offset(pte_t e) { return (e >> SWP_OFFSET_SHIFT) & SWP_OFFSET_MASK; }
+static inline uint64_t swp_offset(pte_t e)
+{
+    return ((e >> SWP_OFFSET_SHIFT) & SWP_OFFSET_MASK) - 1;
+}
 
 /* Index of va in the table at `level` (3 = PML4 .. 0 = PT). */
 #define PT_INDEX(va, level) ((unsigned)(((va) >> (PAGE_SHIFT + 9 * (level))) & 0x1ff))
@@ -135,7 +140,7 @@ enum {
     PG_REFERENCED = 1u << 8,
     PG_HEAD = 1u << 9,       /* first frame of a compound (huge) page */
     PG_TAIL = 1u << 10,      /* a later frame of a compound page */
-    PG_RESERVED = 1u << 11,  /* kernel-owned: the zero pages */
+    PG_READAHEAD = 1u << 11, /* brought in by swap readahead, not used yet */
     PG_HUGETLB = 1u << 12,
     PG_SHMEM = 1u << 13,
     PG_ANON_EXCLUSIVE = 1u << 14, /* mapped by one process only, may be reused */
@@ -269,6 +274,33 @@ struct vmsim {
     size_t nr_files, cap_files;
     struct vmsim__file *file_names; /* uthash head */
     uint8_t **frame_data;       /* track_data: pfn -> 4 KiB, NULL = zeros */
+
+    /* swap: one device, slots 0 .. nr_swap_slots-1 */
+    uint64_t nr_swap_slots;
+    uint32_t *swap_map;         /* per slot: entries referring to it | SWP_* */
+    uint32_t *swap_cache;       /* slot -> pfn + 1 */
+    uint8_t **slot_data;        /* track_data: slot -> 4 KiB, NULL = zeros */
+    uint64_t swap_cursor;       /* next-fit slot allocation */
+
+    /* reclaim */
+    const struct vmsim_policy_ops *policy;
+    void *policy_state;
+    struct vmsim_policy_ctx *pctx;
+    uint64_t now;               /* accesses so far (the policies' clock) */
+    uint64_t rng;               /* xorshift state from the seed */
+    const uint64_t *future;     /* OPT: next use time per access time */
+    uint64_t nr_future;
+    uint64_t *last_access;      /* OPT: per frame, time of the last access */
+    uint64_t scan_balance;      /* anon/file scan credit */
+    struct vmsim__proc *current;/* the process whose call is running */
+    vmsim_access_fn access_hook;
+    void *access_hook_ctx;
+    vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */
+    bool in_reclaim;
+
+    /* the kernel log (dmesg), a ring of lines */
+    char **kmsg;
+    uint64_t kmsg_head, kmsg_count, kmsg_seq;
 
     /* accounting */
     uint64_t vmstat[VMSIM_VMSTAT__COUNT];
@@ -505,6 +537,84 @@ typedef int (*vmsim__rmap_fn)(struct vmsim *sim, struct vmsim__proc *p,
                               struct vmsim__vma *vma, vmsim_vaddr_t va, pte_t *pte, void *arg);
 int vmsim__rmap_walk(struct vmsim *sim, vmsim_pfn_t pfn, vmsim__rmap_fn fn, void *arg);
 
+/* ---- one fault in progress (mm/fault.c) --------------------------------- */
+
+struct fault {
+    struct vmsim *sim;
+    struct vmsim__proc *proc;
+    struct vmsim__mm *mm;
+    struct vmsim__vma *vma;
+    vmsim_vaddr_t va;        /* page-aligned */
+    vmsim_access_kind kind;
+    uint64_t pgoff;          /* file page of va (file VMAs) */
+    pte_t *pte;              /* the leaf entry */
+    const char *cause;       /* for the event */
+};
+
+#define VMSIM__SIGBUS 0x10000 /* internal outcome: the fault raises SIGBUS */
+
+/* do_wp_page(): a write to a present, write-protected entry. */
+int vmsim__do_wp_page(struct fault *vf);
+
+/* Page-cache entry encodings besides pfn + 1 */
+#define PC_SHADOW (1ull << 63) /* a file page reclaim evicted (refault marker) */
+#define PC_SWAP   (1ull << 62) /* a shmem page in swap: low bits are the slot */
+
+/* ---- mm/swap.c ----------------------------------------------------------- */
+
+#define SWP_HAS_CACHE 0x80000000u /* the slot has a swap-cache page */
+#define SWP_EVICTED   0x40000000u /* written by reclaim: a swap-in is a refault */
+#define SWP_COUNT     0x3fffffffu
+
+int vmsim__swap_init(struct vmsim *sim);
+void vmsim__swap_destroy(struct vmsim *sim);
+/* A free slot (next fit), or VMSIM_ENOSPC. */
+int vmsim__swap_alloc(struct vmsim *sim, uint64_t *slot);
+/* Whether a free slot exists. */
+bool vmsim__swap_available(const struct vmsim *sim);
+/* One entry referring to slot went away (zap, swap-in); frees the slot
+ * (and an unused swap-cache page) at zero. */
+void vmsim__swap_free_entry(struct vmsim *sim, uint64_t slot);
+/* do_swap_page(): resolve a fault on a swap entry. Returns VMSIM_OUT_*
+ * bits or VMSIM_E*. */
+struct fault;
+int vmsim__do_swap_page(struct fault *vf);
+/* Remove pfn from the swap cache (its slot stays if entries refer to it). */
+void vmsim__swapcache_del(struct vmsim *sim, vmsim_pfn_t pfn);
+/* swapoff: bring every swapped page back. Returns 0 or VMSIM_E*. */
+int vmsim__swapoff(struct vmsim *sim);
+/* The shmem page for a swapped-out shmem slot (swap in, minor if cached). */
+int vmsim__shmem_swapin(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
+                        vmsim_pfn_t *pfn, bool *major);
+
+/* ---- mm/reclaim.c --------------------------------------------------------- */
+
+int vmsim__policy_init(struct vmsim *sim);
+void vmsim__policy_destroy(struct vmsim *sim);
+/* A frame for anything the kernel allocates for user space (pages, page
+ * tables): reclaims to keep free memory above the min watermark and user
+ * pages within resident_limit (when `user`), and runs the OOM killer when
+ * nothing can be reclaimed. Returns 0, VMSIM_EPANIC, or VMSIM__EKILLED
+ * when the OOM killer chose the current process. */
+int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn);
+#define VMSIM__EKILLED (-1000)
+/* Evict one page now (madvise PAGEOUT, reclaim). Returns 0 or VMSIM_E*. */
+int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct);
+/* The access clock ticks; the policy sees the touch. */
+void vmsim__policy_touch(struct vmsim *sim, vmsim_pfn_t pfn, vmsim_access_kind kind);
+/* A deterministic 64-bit random number. */
+uint64_t vmsim__random(struct vmsim *sim);
+
+/* ---- mm/oom.c ------------------------------------------------------------- */
+
+/* out_of_memory(): kill the worst process (or panic). memcg: the limit
+ * that failed was resident_limit. Returns 0 (a victim died, retry),
+ * VMSIM__EKILLED (the victim is the current process), VMSIM_EPANIC. */
+int vmsim__out_of_memory(struct vmsim *sim, bool memcg);
+/* Append a line to the kernel log. */
+void vmsim__kmsg(struct vmsim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vmsim__kmsg_destroy(struct vmsim *sim);
+
 /* ---- user frames (fault.c) ---------------------------------------------- */
 
 /* A frame for a user page: anonymous, page cache or shmem. Returns 0 or
@@ -522,6 +632,10 @@ void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pf
 struct vmsim__heap;
 /* Drop p's heap state (exit, exec). */
 void vmsim__heap_destroy(struct vmsim *sim, struct vmsim__proc *p);
+/* Verify p's heap state against its address space. Returns 0 or
+ * VMSIM_ECORRUPT with a reason in buf. */
+int vmsim__heap_check(const struct vmsim *sim, const struct vmsim__proc *p, char *buf,
+                      size_t len);
 /* Give child a copy of parent's heap state (fork). Returns 0 or VMSIM_ENOMEM. */
 int vmsim__heap_fork(struct vmsim *sim, const struct vmsim__proc *parent,
                      struct vmsim__proc *child);

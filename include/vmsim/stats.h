@@ -183,6 +183,12 @@ typedef struct vmsim_proc_info {
  * figures until spawned again). Returns 0 or VMSIM_ESRCH. */
 VMSIM_API int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_info_t *out);
 
+/* "SIGSEGV", "SIGBUS", "SIGKILL", "SIGABRT" ("" for 0); never NULL. */
+VMSIM_API const char *vmsim_signal_name(int sig);
+/* "SEGV_MAPERR", "SEGV_ACCERR", "BUS_ADRERR", "SI_KERNEL", "SI_TKILL",
+ * "SI_USER" (SIGKILL from the OOM killer); "" without a signal. */
+VMSIM_API const char *vmsim_si_code_name(int sig, int si_code);
+
 /* Store up to n pids, ascending, of every process ever spawned; return how
  * many there are. */
 VMSIM_API size_t vmsim_pids(const vmsim_t *sim, vmsim_pid_t *out, size_t n);

@@ -78,11 +78,13 @@ enum {
 
 /* Signals and si_code values as Linux x86_64 numbers them. */
 enum {
+    VMSIM_SIGABRT = 6,
     VMSIM_SIGBUS = 7,
     VMSIM_SIGKILL = 9,
     VMSIM_SIGSEGV = 11,
 };
 enum {
+    VMSIM_SI_TKILL = -6,    /* raise(): glibc's abort() */
     VMSIM_SI_KERNEL = 0x80, /* #GP: a non-canonical address */
     VMSIM_SEGV_MAPERR = 1,  /* no mapping at the address */
     VMSIM_SEGV_ACCERR = 2,  /* the mapping forbids the access */

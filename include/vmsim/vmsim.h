@@ -21,6 +21,7 @@
 
 #include "vmsim/error.h"
 #include "vmsim/heap.h"
+#include "vmsim/policy.h"
 #include "vmsim/stats.h"
 #include "vmsim/types.h"
 #include "vmsim/version.h"
@@ -378,6 +379,28 @@ VMSIM_API void vmsim_buddyinfo(const vmsim_t *sim, uint64_t out[19]);
 /* Whether the simulated kernel panicked (panic_on_oom); every later call
  * that would change the machine returns VMSIM_EPANIC. */
 VMSIM_API bool vmsim_panicked(const vmsim_t *sim);
+
+/* The kernel log (dmesg): OOM kills, panics. vmsim_kmsg_seq() is the
+ * number of lines ever logged; vmsim_kmsg(sim, n) is line n (0-based), or
+ * NULL once it has left the ring of the last 256 lines. Borrowed. */
+VMSIM_API uint64_t vmsim_kmsg_seq(const vmsim_t *sim);
+VMSIM_API const char *vmsim_kmsg(const vmsim_t *sim, uint64_t seq);
+
+/* For offline policies (OPT): next_use[t] is the logical time of the next
+ * access to the page accessed at time t (UINT64_MAX: never), t counting
+ * every page access from 0. The array is borrowed and must outlive the
+ * machine's use of it. Returns 0 or VMSIM_ENOMEM. */
+VMSIM_API int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t n);
+
+/* Per-access observer (OPT's pre-pass): called with every page access in
+ * order, before it is simulated. NULL removes it. */
+typedef void (*vmsim_access_fn)(void *ctx, vmsim_pid_t pid, vmsim_vaddr_t va,
+                                vmsim_access_kind kind);
+VMSIM_API void vmsim_set_access_hook(vmsim_t *sim, vmsim_access_fn fn, void *ctx);
+
+/* swapoff(8): bring every swapped page back into memory and remove the
+ * device. Returns 0 or VMSIM_E* (VMSIM_EPANIC if the OOM killer panicked). */
+VMSIM_API int vmsim_swapoff(vmsim_t *sim);
 
 /* Total simulated nanoseconds so far. */
 VMSIM_API uint64_t vmsim_time_ns(const vmsim_t *sim);

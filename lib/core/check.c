@@ -27,6 +27,7 @@ struct walk_state {
     const struct vmsim *sim;
     const struct vmsim__proc *proc;
     uint32_t *maps;         /* per pfn: leaf entries seen */
+    uint32_t *swap_refs;    /* per slot: swap entries seen */
     uint64_t rss[NR_MM_COUNTERS];
     uint64_t tables[PT_LEVELS];
     char *buf;
@@ -44,9 +45,18 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
     if (vma == NULL || vma->start > va)
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx outside every VMA",
                               ws->proc->pid, (unsigned long long)va);
-    if (!pte_present(e))
-        return vmsim__corrupt(ws->buf, ws->len, "pid %d: unexpected swap entry at %#llx",
-                              ws->proc->pid, (unsigned long long)va);
+    if (!pte_present(e)) {
+        uint64_t slot = swp_offset(e);
+
+        if (level != 0 || slot >= sim->nr_swap_slots ||
+            (sim->swap_map[slot] & SWP_COUNT) == 0)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: bad swap entry %#llx at %#llx",
+                                  ws->proc->pid, (unsigned long long)e,
+                                  (unsigned long long)va);
+        ws->swap_refs[slot]++;
+        ws->rss[MM_SWAPENTS]++;
+        return 0;
+    }
     if (pte_write(e) && !(vma->prot & VMSIM_PROT_WRITE))
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: writable entry at %#llx in a "
                               "read-only VMA", ws->proc->pid, (unsigned long long)va);
@@ -165,7 +175,7 @@ static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables
     if (err < 0)
         return err;
     for (int c = 0; c < NR_MM_COUNTERS; c++)
-        if (c != MM_SWAPENTS && ws->rss[c] != mm->rss[c])
+        if (ws->rss[c] != mm->rss[c])
             return vmsim__corrupt(ws->buf, ws->len, "pid %d: RSS counter %d is %llu, the "
                                   "tables map %llu", p->pid, c,
                                   (unsigned long long)mm->rss[c],
@@ -182,7 +192,8 @@ static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables
 
 /* Every cached page's frame points back at its file and index; the page
  * cache gauges add up; shmem commit charges are counted. */
-static int check_files(const struct vmsim *sim, char *buf, size_t len, uint64_t *committed)
+static int check_files(const struct vmsim *sim, char *buf, size_t len, uint64_t *committed,
+                       uint32_t **swap_refs)
 {
     uint64_t file_pages = 0, shmem = 0, dirty = 0;
 
@@ -201,8 +212,18 @@ static int check_files(const struct vmsim *sim, char *buf, size_t len, uint64_t 
                 uint64_t v = f->cache.chunks[c][i], idx = c * 512 + i;
                 const struct vmsim__frame *fr;
 
-                if (v == 0)
+                if (v == 0 || (v & PC_SHADOW))
                     continue;
+                if (v & PC_SWAP) {
+                    if (!f->shmem || (v & ~PC_SWAP) >= sim->nr_swap_slots ||
+                        (sim->swap_map[v & ~PC_SWAP] & SWP_COUNT) == 0)
+                        return vmsim__corrupt(buf, len, "%s page %llu: bad swap entry",
+                                              f->name, (unsigned long long)idx);
+                    (*swap_refs)[v & ~PC_SWAP]++;
+                    if (!f->anon_shm)
+                        (*committed)++;
+                    continue;
+                }
                 fr = pfn_frame(sim, v - 1);
                 if (!(fr->flags & PG_FILE) || fr->mapping != f->id || fr->index != idx)
                     return vmsim__corrupt(buf, len, "%s page %llu: pfn %llu does not point "
@@ -226,6 +247,7 @@ static int check_files(const struct vmsim *sim, char *buf, size_t len, uint64_t 
             shmem += n;
         *committed += f->charged;
     }
+    file_pages += sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED];
     if (file_pages != sim->vmstat[VMSIM_VMSTAT_NR_FILE_PAGES] ||
         shmem != sim->vmstat[VMSIM_VMSTAT_NR_SHMEM] ||
         dirty != sim->vmstat[VMSIM_VMSTAT_NR_DIRTY])
@@ -251,8 +273,12 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
     if (err < 0)
         return err;
     ws.maps = vmsim__calloc(sim, sim->nr_frames, sizeof(*ws.maps));
-    if (ws.maps == NULL)
+    ws.swap_refs = vmsim__calloc(sim, sim->nr_swap_slots + 1, sizeof(*ws.swap_refs));
+    if (ws.maps == NULL || ws.swap_refs == NULL) {
+        vmsim__free(sim, ws.maps);
+        vmsim__free(sim, ws.swap_refs);
         return VMSIM_ENOMEM;
+    }
     for (size_t i = 0; i < sim->nr_procs; i++) {
         const struct vmsim__proc *p = sim->procs[i];
 
@@ -269,6 +295,8 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
             continue;
         ws.proc = p;
         err = check_mm(&ws, &committed, &tables);
+        if (err == 0)
+            err = vmsim__heap_check(sim, p, buf, len);
         if (err < 0)
             goto out;
     }
@@ -286,8 +314,16 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
             continue;
         }
         user++;
+        if ((f->flags & PG_SWAPCACHE) &&
+            (f->u.slot >= sim->nr_swap_slots || sim->swap_cache[f->u.slot] != pfn + 1 ||
+             !(sim->swap_map[f->u.slot] & SWP_HAS_CACHE))) {
+            err = vmsim__corrupt(buf, len, "pfn %llu: swap cache links broken",
+                                 (unsigned long long)pfn);
+            goto out;
+        }
         if (f->mapcount != ws.maps[pfn] ||
-            f->refcount != f->mapcount + ((f->flags & PG_FILE) ? 1u : 0u)) {
+            f->refcount != f->mapcount + ((f->flags & PG_FILE) ? 1u : 0u) +
+                               ((f->flags & PG_SWAPCACHE) ? 1u : 0u)) {
             err = vmsim__corrupt(buf, len, "pfn %llu: mapcount %u refcount %u, but %u "
                                  "entries map it", (unsigned long long)pfn, f->mapcount,
                                  f->refcount, ws.maps[pfn]);
@@ -332,9 +368,41 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
                              (unsigned long long)lru, (unsigned long long)lru_gauges);
         goto out;
     }
-    err = check_files(sim, buf, len, &committed);
+    err = check_files(sim, buf, len, &committed, &ws.swap_refs);
     if (err < 0)
         goto out;
+    {
+        uint64_t used = 0, cached = 0;
+
+        for (uint64_t s = 0; s < sim->nr_swap_slots; s++) {
+            uint32_t m = sim->swap_map[s];
+
+            if (m != 0)
+                used++;
+            if ((m & SWP_COUNT) != ws.swap_refs[s]) {
+                err = vmsim__corrupt(buf, len, "swap slot %llu: count %u, %u entries refer "
+                                     "to it", (unsigned long long)s, m & SWP_COUNT,
+                                     ws.swap_refs[s]);
+                goto out;
+            }
+            if (((m & SWP_HAS_CACHE) != 0) != (sim->swap_cache[s] != 0) ||
+                (m != 0 && (m & (SWP_COUNT | SWP_HAS_CACHE)) == 0)) {
+                err = vmsim__corrupt(buf, len, "swap slot %llu: cache flag and cache "
+                                     "disagree", (unsigned long long)s);
+                goto out;
+            }
+            if (m & SWP_HAS_CACHE)
+                cached++;
+        }
+        if (used != sim->nr_swap_used || cached != sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED]) {
+            err = vmsim__corrupt(buf, len, "swap: %llu slots used, %llu cached; counts say "
+                                 "%llu, %llu", (unsigned long long)used,
+                                 (unsigned long long)cached,
+                                 (unsigned long long)sim->nr_swap_used,
+                                 (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED]);
+            goto out;
+        }
+    }
     if (committed != sim->committed_pages) {
         err = vmsim__corrupt(buf, len, "Committed_AS %llu pages, accountable VMAs hold %llu",
                              (unsigned long long)sim->committed_pages,
@@ -350,5 +418,6 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
     err = 0;
 out:
     vmsim__free(sim, ws.maps);
+    vmsim__free(sim, ws.swap_refs);
     return err;
 }

@@ -27,6 +27,9 @@ void vmsim_config_init(vmsim_config_t *cfg, vmsim_profile profile)
     cfg->seed = 1;
     cfg->latency = default_latency;
     if (profile == VMSIM_PROFILE_TEXTBOOK) {
+        /* A textbook machine always has a backing store: swap as large as
+         * RAM unless the trace says otherwise. */
+        cfg->swap = cfg->memory;
         cfg->thp = VMSIM_THP_NEVER;
         cfg->page_cluster = 0;
         cfg->fault_around_bytes = PAGE_SIZE;
@@ -195,13 +198,24 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
     if (cfg->track_data) {
         sim->frame_data = vmsim__calloc(sim, nr_frames, sizeof(*sim->frame_data));
         if (sim->frame_data == NULL) {
-            vmsim__phys_destroy(sim);
-            vmsim__free(sim, sim);
-            return VMSIM_ENOMEM;
+            err = VMSIM_ENOMEM;
+            goto fail;
         }
     }
+    err = vmsim__swap_init(sim);
+    if (err < 0)
+        goto fail;
+    err = vmsim__policy_init(sim);
+    if (err < 0)
+        goto fail;
     *out = sim;
     return 0;
+fail:
+    vmsim__swap_destroy(sim);
+    vmsim__free(sim, sim->frame_data);
+    vmsim__phys_destroy(sim);
+    vmsim__free(sim, sim);
+    return err;
 }
 
 void vmsim_destroy(vmsim_t *sim)
@@ -210,6 +224,9 @@ void vmsim_destroy(vmsim_t *sim)
         return;
     vmsim__procs_destroy(sim);
     vmsim__files_destroy(sim);
+    vmsim__policy_destroy(sim);
+    vmsim__swap_destroy(sim);
+    vmsim__kmsg_destroy(sim);
     if (sim->frame_data != NULL) {
         for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++)
             vmsim__free(sim, sim->frame_data[pfn]);
@@ -227,6 +244,21 @@ const vmsim_config_t *vmsim_config(const vmsim_t *sim)
 void vmsim_free(vmsim_t *sim, void *ptr)
 {
     vmsim__free(sim, ptr);
+}
+
+void vmsim_set_access_hook(vmsim_t *sim, vmsim_access_fn fn, void *ctx)
+{
+    sim->access_hook = fn;
+    sim->access_hook_ctx = ctx;
+}
+
+int vmsim_swapoff(vmsim_t *sim)
+{
+    if (sim->panicked)
+        return VMSIM_EPANIC;
+    if (sim->nr_swap_slots == 0)
+        return 0;
+    return vmsim__swapoff(sim);
 }
 
 bool vmsim_panicked(const vmsim_t *sim)

@@ -30,6 +30,7 @@ void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn)
     /* New pages start on the inactive list (anonymous too, Linux >= 5.9);
      * shmem is swap-backed and lives on the anon lists. */
     f->flags |= PG_LRU;
+    sim->policy->admit(sim->policy_state, sim->pctx, pfn);
     if (f->flags & PG_ACTIVE)
         count_vm_event(sim, anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE);
     else
@@ -51,11 +52,12 @@ void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn)
         item = anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE;
     sim->vmstat[item]--;
     f->flags &= (uint16_t)~(PG_LRU | PG_ACTIVE);
+    sim->policy->forget(sim->policy_state, pfn);
 }
 
 int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
 {
-    int err = vmsim__phys_alloc(sim, 0, pfn);
+    int err = vmsim__alloc_frame(sim, 0, true, pfn);
 
     if (err < 0)
         return err;
@@ -133,19 +135,6 @@ void vmsim__page_remove_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_
 
 /* ---- the fault handlers ------------------------------------------------ */
 
-struct fault {
-    struct vmsim *sim;
-    struct vmsim__proc *proc;
-    struct vmsim__mm *mm;
-    struct vmsim__vma *vma;
-    vmsim_vaddr_t va;        /* page-aligned */
-    vmsim_access_kind kind;
-    uint64_t pgoff;          /* file page of va (file VMAs) */
-    pte_t *pte;              /* the leaf entry */
-    const char *cause;       /* for the event */
-};
-
-#define VMSIM__SIGBUS 0x10000 /* internal: the fault must raise SIGBUS */
 
 static int do_anonymous_page(struct fault *vf)
 {
@@ -289,7 +278,9 @@ static int do_cow_fault(struct fault *vf)
 
     if (ret != 0)
         return ret;
+    vf->sim->fault_pin[1] = pfn;
     ret = copy_to_new_anon(vf, pfn, false);
+    vf->sim->fault_pin[1] = PFN_NONE;
     vf->cause = "cow";
     if (ret >= 0 && major)
         ret = (ret & ~VMSIM_OUT_MINOR) | VMSIM_OUT_MAJOR;
@@ -312,8 +303,8 @@ static int do_shared_fault(struct fault *vf)
     return major ? VMSIM_OUT_MAJOR : VMSIM_OUT_MINOR;
 }
 
-/* A write to a present, write-protected entry of a writable VMA. */
-static int do_wp_page(struct fault *vf)
+/* A write to a present, write-protected entry of a writable VMA (do_wp_page). */
+int vmsim__do_wp_page(struct fault *vf)
 {
     struct vmsim *sim = vf->sim;
     pte_t old = *vf->pte;
@@ -334,6 +325,9 @@ static int do_wp_page(struct fault *vf)
     }
     pfn = pte_pfn(old);
     f = pfn_frame(sim, pfn);
+    if ((f->flags & PG_SWAPCACHE) && f->mapcount == 1 &&
+        (sim->swap_map[f->u.slot] & SWP_COUNT) == 0)
+        vmsim__swapcache_del(sim, pfn); /* folio_free_swap(): the slot is ours alone */
     if (vf->vma->flags & VMSIM_VMA_SHARED) {
         /* wp_page_shared(): the write is noted, the page dirtied */
         vmsim__page_mark_dirty(sim, pfn);
@@ -350,7 +344,10 @@ static int do_wp_page(struct fault *vf)
         return VMSIM_OUT_MINOR | VMSIM_OUT_REUSE;
     }
     vf->cause = "cow";
-    return copy_to_new_anon(vf, pfn, true);
+    sim->fault_pin[1] = pfn;
+    err = copy_to_new_anon(vf, pfn, true);
+    sim->fault_pin[1] = PFN_NONE;
+    return err;
 }
 
 static int handle_pte_fault(struct fault *vf)
@@ -367,9 +364,9 @@ static int handle_pte_fault(struct fault *vf)
         return do_shared_fault(vf);
     }
     if (!pte_present(e))
-        return VMSIM_ENOTSUP; /* swap entries: not yet */
+        return vmsim__do_swap_page(vf);
     if (vf->kind == VMSIM_WRITE && !pte_write(e))
-        return do_wp_page(vf);
+        return vmsim__do_wp_page(vf);
     /* A spurious fault (the entry already allows it): mark it young. */
     *vf->pte = e | PTE_A;
     vf->cause = "spurious";
@@ -414,8 +411,15 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
 
     vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 0, true, &level, &err);
     if (vf.pte == NULL)
-        return err;
-    ret = handle_pte_fault(&vf);
+        ret = err;
+    else
+        ret = handle_pte_fault(&vf);
+    if (ret == VMSIM__EKILLED) {
+        /* the OOM killer chose this process: it dies as the fault unwinds */
+        count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
+        vmsim__proc_kill(sim, p, VMSIM_SIGKILL, 0, 0);
+        return VMSIM_OUT_OOM;
+    }
     if (ret < 0)
         return ret;
     /* mm_account_fault(): pgfault counts failed faults too */
@@ -478,6 +482,7 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
                        vmsim_access_kind kind)
 {
     pte_t *e;
+    int ret;
 
     sim->time_ns += sim->cfg.latency.tlb_hit;
     if (va >= ((uint64_t)1 << 47)) {
@@ -488,12 +493,27 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
             return segv(sim, p, va, VMSIM_SEGV_MAPERR);
         return segv(sim, p, 0, VMSIM_SI_KERNEL);
     }
+    if (sim->access_hook != NULL)
+        sim->access_hook(sim->access_hook_ctx, p->pid, va, kind);
+    sim->now++;
     e = mmu_walk(sim, p->mm, va);
     if (e != NULL && pte_allows(*e, kind)) {
         *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
+        if (!pte_special(*e))
+            vmsim__policy_touch(sim, pte_pfn(*e), kind);
         return 0;
     }
-    return do_fault(sim, p, va, kind, false);
+    ret = do_fault(sim, p, va, kind, false);
+    if (ret >= 0 && p->alive) {
+        /* the access the fault made possible */
+        e = mmu_walk(sim, p->mm, va);
+        if (e != NULL && pte_allows(*e, kind)) {
+            *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
+            if (!pte_special(*e))
+                vmsim__policy_touch(sim, pte_pfn(*e), kind);
+        }
+    }
+    return ret;
 }
 
 int vmsim__populate_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
@@ -531,6 +551,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     p = access_proc(sim, pid);
     if (p == NULL || !p->alive)
         return VMSIM_ESRCH;
+    sim->current = p;
     if (size == 0)
         size = 1;
     page = va & PAGE_MASK;
@@ -538,13 +559,16 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     for (;;) {
         int ret = access_page(sim, p, page > va ? page : va, kind);
 
-        if (ret < 0)
+        if (ret < 0) {
+            sim->current = NULL;
             return ret;
+        }
         out |= (unsigned)ret;
         if (!p->alive || page == last)
             break;
         page += PAGE_SIZE;
     }
+    sim->current = NULL;
     if (outcome != NULL)
         *outcome = out;
     return 0;

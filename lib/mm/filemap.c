@@ -163,7 +163,11 @@ static void file_free(struct vmsim *sim, struct vmsim__file *f)
         for (uint64_t i = 0; i < SPARSE_SIZE; i++) {
             uint64_t v = f->cache.chunks[c][i];
 
-            if (v != 0) {
+            if (v & PC_SWAP) {
+                vmsim__swap_free_entry(sim, v & ~PC_SWAP);
+                if (!f->anon_shm)
+                    sim->committed_pages--;
+            } else if (v != 0 && !(v & PC_SHADOW)) {
                 struct vmsim__frame *fr = pfn_frame(sim, v - 1);
 
                 VMSIM_ASSERT(fr->mapcount == 0);
@@ -249,7 +253,7 @@ vmsim_pfn_t vmsim__pagecache_find(const struct vmsim__file *f, uint64_t idx)
 {
     uint64_t v = vmsim__sparse_get(&f->cache, idx);
 
-    return v ? v - 1 : PFN_NONE;
+    return (v == 0 || (v & (PC_SHADOW | PC_SWAP))) ? PFN_NONE : v - 1;
 }
 
 /* Add a new page at idx: read from disk if `read` (a regular file's page
@@ -259,10 +263,13 @@ static int pagecache_add(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
 {
     struct vmsim__frame *fr;
     vmsim_pfn_t pfn;
+    uint64_t old = vmsim__sparse_get(&f->cache, idx);
     int err = vmsim__alloc_user_page(sim, &pfn);
 
     if (err < 0)
         return err;
+    if (old & PC_SHADOW)
+        count_vm_event(sim, VMSIM_VMSTAT_WORKINGSET_REFAULT_FILE);
     err = vmsim__sparse_set(sim, &f->cache, idx, pfn + 1);
     if (err < 0) {
         vmsim__put_page(sim, pfn);
@@ -366,6 +373,8 @@ int vmsim__filemap_get(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
     int err;
 
     *major = false;
+    if (vmsim__sparse_get(&f->cache, idx) & PC_SWAP)
+        return vmsim__shmem_swapin(sim, f, idx, pfn, major);
     *pfn = vmsim__pagecache_find(f, idx);
     if (*pfn != PFN_NONE) {
         if (f->ra.mmap_miss > 0)
@@ -470,7 +479,7 @@ void vmsim__drop_pagecache(struct vmsim *sim)
                 uint64_t v = f->cache.chunks[c][i];
                 const struct vmsim__frame *fr;
 
-                if (v == 0)
+                if (v == 0 || (v & (PC_SHADOW | PC_SWAP)))
                     continue;
                 fr = pfn_frame(sim, v - 1);
                 /* invalidate_mapping_pages() keeps dirty and mapped pages */
@@ -626,6 +635,14 @@ int vmsim_file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t of
         uint64_t n = PAGE_SIZE - in < end - pos ? PAGE_SIZE - in : end - pos;
         vmsim_pfn_t pfn = vmsim__pagecache_find(f, idx);
 
+        if (vmsim__sparse_get(&f->cache, idx) & PC_SWAP) {
+            bool major;
+
+            err = vmsim__shmem_swapin(sim, f, idx, &pfn, &major);
+            if (err < 0)
+                return err;
+            sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* read() does not fault */
+        }
         if (buf != NULL) {
             const uint8_t *d = pfn != PFN_NONE ? vmsim__frame_data(sim, pfn, false) : NULL;
 
@@ -668,6 +685,14 @@ int vmsim_file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t o
         uint64_t n = PAGE_SIZE - in < end - pos ? PAGE_SIZE - in : end - pos;
         vmsim_pfn_t pfn = vmsim__pagecache_find(f, idx);
 
+        if (vmsim__sparse_get(&f->cache, idx) & PC_SWAP) {
+            bool major;
+
+            err = vmsim__shmem_swapin(sim, f, idx, &pfn, &major);
+            if (err < 0)
+                return err;
+            sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--;
+        }
         if (pfn == PFN_NONE) {
             /* write_begin reads a partly overwritten page within the file;
              * a page past EOF or wholly overwritten needs no read */

@@ -64,6 +64,36 @@ static int modify_flags(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
     return 0;
 }
 
+/* madvise_cold_or_pageout_pte_range(): reclaim the pages only this
+ * process maps, now, whatever the policy would choose. */
+static int pageout_range(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
+                         vmsim_vaddr_t start, vmsim_vaddr_t end)
+{
+    (void)idx;
+    for (vmsim_vaddr_t va = start; va < end && p->alive; va += PAGE_SIZE) {
+        int level, err;
+        pte_t *e = vmsim__pt_walk(sim, p->mm, va, 0, false, &level, &err);
+        struct vmsim__frame *f;
+
+        if (e == NULL) {
+            va = round_down(va, PMD_SIZE) + PMD_SIZE - PAGE_SIZE;
+            continue;
+        }
+        if (!pte_present(*e) || pte_special(*e))
+            continue;
+        f = pfn_frame(sim, pte_pfn(*e));
+        if (f->mapcount != 1 || !(f->flags & PG_LRU))
+            continue;
+        if ((f->flags & (PG_ANON | PG_SHMEM)) && !(f->flags & PG_SWAPCACHE) &&
+            !vmsim__swap_available(sim))
+            continue;
+        err = vmsim__evict(sim, pte_pfn(*e), true);
+        if (err < 0 && err != VMSIM_ENOSPC)
+            return err;
+    }
+    return 0;
+}
+
 static int advise_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
                       vmsim_vaddr_t start, vmsim_vaddr_t end, int advice)
 {
@@ -95,6 +125,8 @@ static int advise_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
         return vmsim__file_readahead(sim, f, v->pgoff + (start - v->start) / PAGE_SIZE,
                                      (end - start) / PAGE_SIZE);
     }
+    case VMSIM_MADV_PAGEOUT:
+        return pageout_range(sim, p, idx, start, end);
     default:
         return VMSIM_ENOTSUP;
     }
@@ -122,8 +154,9 @@ int vmsim_madvise(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t le
     case VMSIM_MADV_NOHUGEPAGE:
         break;
     case VMSIM_MADV_PAGEOUT:
+        break;
     case VMSIM_MADV_COLLAPSE:
-        return VMSIM_ENOTSUP; /* swap and THP: not yet */
+        return VMSIM_ENOTSUP; /* THP: not yet */
     default:
         p->last_errno = VMSIM_SYS_EINVAL;
         return VMSIM_SYS_EINVAL;

@@ -126,7 +126,10 @@ static void zap_pte(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e)
     pte_t pte = *e;
 
     *e = 0;
-    if (pte_present(pte) && !pte_special(pte)) {
+    if (pte_is_swap(pte)) {
+        vmsim__swap_free_entry(sim, swp_offset(pte));
+        mm->rss[MM_SWAPENTS]--;
+    } else if (pte_present(pte) && !pte_special(pte)) {
         vmsim_pfn_t pfn = pte_pfn(pte);
 
         if ((pte & PTE_D) && !(pfn_frame(sim, pfn)->flags & PG_ANON))

@@ -25,7 +25,7 @@ static int table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level,
     pte_t *table;
     int err;
 
-    err = vmsim__phys_alloc(sim, 0, &pfn);
+    err = vmsim__alloc_frame(sim, 0, false, &pfn);
     if (err < 0)
         return err;
     table = vmsim__calloc(sim, PT_ENTRIES, sizeof(pte_t));

@@ -97,6 +97,13 @@ static void setup_watermarks(struct vmsim *sim)
         tmp = sim->wmark_min / 4;
     sim->wmark_low = sim->wmark_min + tmp;
     sim->wmark_high = sim->wmark_min + 2 * tmp;
+    /* Below ~16 MiB Linux's 128 KiB floor would reserve a large part of
+     * RAM: keep the reserve under 1/32 of memory there (libvmsim only). */
+    if (sim->wmark_high > sim->nr_frames / 32) {
+        sim->wmark_min = sim->nr_frames / 64;
+        sim->wmark_low = sim->wmark_min + sim->nr_frames / 256;
+        sim->wmark_high = sim->wmark_min + sim->nr_frames / 128;
+    }
 }
 
 int vmsim__phys_init(struct vmsim *sim, uint64_t nr_frames, uint64_t nr_reserved)
@@ -120,7 +127,7 @@ int vmsim__phys_init(struct vmsim *sim, uint64_t nr_frames, uint64_t nr_reserved
         pfn += (uint64_t)1 << order;
     }
     for (pfn = nr_frames; pfn < nr_frames + nr_reserved; pfn++) {
-        sim->frames[pfn].flags = PG_RESERVED | PG_ALLOCATED;
+        sim->frames[pfn].flags = PG_ALLOCATED; /* kernel-owned: the zero pages */
         sim->frames[pfn].refcount = 1;
     }
     sim->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES] = sim->nr_free;

@@ -135,7 +135,10 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
             d = vmsim__pt_walk(sim, dst, a, 0, true, &level, &err);
             if (d == NULL)
                 return err;
-            if (pte_present(e) && !pte_special(e)) {
+            if (pte_is_swap(e)) {
+                sim->swap_map[swp_offset(e)]++;
+                dst->rss[MM_SWAPENTS]++;
+            } else if (pte_present(e) && !pte_special(e)) {
                 vmsim_pfn_t pfn = pte_pfn(e);
                 struct vmsim__frame *f = pfn_frame(sim, pfn);
 
@@ -268,14 +271,16 @@ int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid)
 void vmsim__proc_kill(struct vmsim *sim, struct vmsim__proc *p, int sig, int si_code,
                       vmsim_vaddr_t addr)
 {
-    unsigned out = sig == VMSIM_SIGBUS ? VMSIM_OUT_BUS : VMSIM_OUT_SEGV;
+    unsigned out = sig == VMSIM_SIGBUS    ? VMSIM_OUT_BUS
+                   : sig == VMSIM_SIGSEGV ? VMSIM_OUT_SEGV
+                                          : 0;
 
     p->signal = sig;
     p->si_code = si_code;
     p->fault_addr = addr;
     proc_release(sim, p);
     vmsim__emit(sim, VMSIM_EV_SIGNAL, p->pid, addr, UINT64_MAX, out,
-                sig == VMSIM_SIGBUS ? "SIGBUS" : sig == VMSIM_SIGKILL ? "SIGKILL" : "SIGSEGV");
+                vmsim_signal_name(sig));
 }
 
 void vmsim__procs_destroy(struct vmsim *sim)
@@ -288,6 +293,43 @@ void vmsim__procs_destroy(struct vmsim *sim)
     sim->procs = NULL;
     sim->nr_procs = sim->cap_procs = 0;
     sim->last_proc = NULL;
+}
+
+const char *vmsim_signal_name(int sig)
+{
+    switch (sig) {
+    case 0:
+        return "";
+    case VMSIM_SIGABRT:
+        return "SIGABRT";
+    case VMSIM_SIGBUS:
+        return "SIGBUS";
+    case VMSIM_SIGKILL:
+        return "SIGKILL";
+    case VMSIM_SIGSEGV:
+        return "SIGSEGV";
+    default:
+        return "SIG?";
+    }
+}
+
+const char *vmsim_si_code_name(int sig, int si_code)
+{
+    if (sig == 0)
+        return "";
+    if (si_code == VMSIM_SI_KERNEL)
+        return "SI_KERNEL";
+    if (si_code == VMSIM_SI_TKILL)
+        return "SI_TKILL";
+    if (sig == VMSIM_SIGSEGV && si_code == VMSIM_SEGV_MAPERR)
+        return "SEGV_MAPERR";
+    if (sig == VMSIM_SIGSEGV && si_code == VMSIM_SEGV_ACCERR)
+        return "SEGV_ACCERR";
+    if (sig == VMSIM_SIGBUS && si_code == VMSIM_BUS_ADRERR)
+        return "BUS_ADRERR";
+    if (si_code == 0)
+        return "SI_USER";
+    return "?";
 }
 
 size_t vmsim_pids(const vmsim_t *sim, vmsim_pid_t *out, size_t n)

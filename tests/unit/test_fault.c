@@ -237,17 +237,25 @@ static void test_exit_releases_everything(void **state)
     test_sim_free(sim);
 }
 
-static void test_oom_without_reclaim_is_an_error(void **state)
+static void test_oom_without_swap_kills(void **state)
 {
+    /* 256 KiB of RAM, no swap: anonymous memory cannot be reclaimed, so
+     * the OOM killer takes the only process. */
     vmsim_t *sim = test_sim_new(256 * KiB, VMSIM_PROFILE_LINUX);
     vmsim_vaddr_t va = test_mmap_anon(sim, 1, 0, MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
                                       VMSIM_MAP_NORESERVE);
-    int rc = 0;
+    unsigned out = 0;
+    uint64_t off;
 
     (void)state;
-    for (uint64_t off = 0; off < MiB && rc == 0; off += 4096)
-        rc = vmsim_access(sim, 1, va + off, 1, VMSIM_WRITE, NULL);
-    assert_int_equal(rc, VMSIM_EOOM);
+    for (off = 0; off < MiB && !(out & VMSIM_OUT_OOM); off += 4096)
+        assert_int_equal(vmsim_access(sim, 1, va + off, 1, VMSIM_WRITE, &out), 0);
+    assert_true(out & VMSIM_OUT_OOM);
+    assert_false(test_info(sim, 1).alive);
+    assert_true(test_info(sim, 1).oom_killed);
+    assert_int_equal(test_info(sim, 1).signal, VMSIM_SIGKILL);
+    assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_WRITE, NULL), VMSIM_ESRCH);
+    assert_int_equal(test_meminfo(sim, "MemFree"), 256 * KiB);
     test_sim_free(sim);
 }
 
@@ -264,7 +272,7 @@ int main(void)
         cmocka_unit_test(test_access_spans_pages),
         cmocka_unit_test(test_mprotect_then_write),
         cmocka_unit_test(test_exit_releases_everything),
-        cmocka_unit_test(test_oom_without_reclaim_is_an_error),
+        cmocka_unit_test(test_oom_without_swap_kills),
     };
     return cmocka_run_group_tests_name("fault", tests, NULL, NULL);
 }

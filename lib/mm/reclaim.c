@@ -1,0 +1,434 @@
+/*
+ * reclaim.c -- memory pressure: the replacement policy seam, watermarks,
+ * resident_limit, eviction through the reverse map, and the allocator
+ * that ties them to the OOM killer (mm/vmscan.c, mm/page_alloc.c,
+ * mm/memcontrol.c in spirit).
+ *
+ * Every user page (anonymous, page cache, shmem, swap cache) is admitted
+ * to the policy while it is on an LRU list. An allocation first keeps the
+ * machine within its limits: while free memory is at or below the min
+ * watermark, background reclaim ("kswapd") takes pages until free memory
+ * reaches the high watermark; while resident user pages are at
+ * resident_limit, the limit's reclaim (a memory cgroup's) takes one page.
+ * When nothing can be taken, the OOM killer runs.
+ */
+#include "internal.h"
+#include "policy/policy_internal.h"
+#include "vmsim/policy.h"
+
+struct vmsim_policy_ctx {
+    struct vmsim *sim;
+};
+
+/* ---- the context the policies query ------------------------------------- */
+
+static struct vmsim__frame *ctx_frame(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    return pfn_frame(ctx->sim, pfn);
+}
+
+bool vmsim_frame_is_pinned(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    struct vmsim *sim = ctx->sim;
+    const struct vmsim__frame *f = ctx_frame(ctx, pfn);
+
+    if (pfn == sim->fault_pin[0] || pfn == sim->fault_pin[1])
+        return true;
+    /* swap-backed pages need a slot, unless they already have one */
+    if ((f->flags & PG_SHMEM) || ((f->flags & PG_ANON) && !(f->flags & PG_SWAPCACHE)))
+        return !vmsim__swap_available(sim);
+    return false;
+}
+
+static int clear_young(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vma,
+                       vmsim_vaddr_t va, pte_t *pte, void *arg)
+{
+    (void)sim, (void)p, (void)vma, (void)va;
+    if (*pte & PTE_A) {
+        *pte &= ~PTE_A;
+        *(bool *)arg = true;
+    }
+    return 0;
+}
+
+bool vmsim_frame_test_and_clear_accessed(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    bool young = false;
+
+    vmsim__rmap_walk(ctx->sim, pfn, clear_young, &young);
+    return young;
+}
+
+static int test_dirty(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vma,
+                      vmsim_vaddr_t va, pte_t *pte, void *arg)
+{
+    (void)sim, (void)p, (void)vma, (void)va;
+    if (*pte & PTE_D) {
+        *(bool *)arg = true;
+        return 1;
+    }
+    return 0;
+}
+
+bool vmsim_frame_is_dirty(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    const struct vmsim__frame *f = ctx_frame(ctx, pfn);
+    bool dirty = (f->flags & PG_DIRTY) != 0;
+
+    /* an anonymous page not yet in swap has never been written out */
+    if ((f->flags & PG_ANON) && !(f->flags & PG_SWAPCACHE))
+        return true;
+    if (!dirty)
+        vmsim__rmap_walk(ctx->sim, pfn, test_dirty, &dirty);
+    return dirty;
+}
+
+bool vmsim_frame_is_anon(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    return (ctx_frame(ctx, pfn)->flags & (PG_ANON | PG_SHMEM)) != 0;
+}
+
+uint32_t vmsim_frame_mapcount(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    return ctx_frame(ctx, pfn)->mapcount;
+}
+
+bool vmsim_frame_is_active(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    return (ctx_frame(ctx, pfn)->flags & PG_ACTIVE) != 0;
+}
+
+void vmsim_frame_set_active(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn, bool active)
+{
+    struct vmsim *sim = ctx->sim;
+    struct vmsim__frame *f = ctx_frame(ctx, pfn);
+    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
+
+    if (!(f->flags & PG_LRU) || ((f->flags & PG_ACTIVE) != 0) == active)
+        return;
+    if (active) {
+        sim->vmstat[anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE]--;
+        sim->vmstat[anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE]++;
+        f->flags |= PG_ACTIVE;
+        count_vm_event(sim, VMSIM_VMSTAT_PGACTIVATE);
+    } else {
+        sim->vmstat[anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE]--;
+        sim->vmstat[anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE]++;
+        f->flags &= (uint16_t)~PG_ACTIVE;
+        count_vm_event(sim, VMSIM_VMSTAT_PGDEACTIVATE);
+    }
+}
+
+uint64_t vmsim_policy_now(vmsim_policy_ctx_t *ctx)
+{
+    return ctx->sim->now;
+}
+
+uint64_t vmsim_policy_next_use(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    const struct vmsim *sim = ctx->sim;
+    uint64_t t;
+
+    if (sim->future == NULL || sim->last_access == NULL)
+        return UINT64_MAX;
+    t = sim->last_access[pfn];
+    if (t == UINT64_MAX || t >= sim->nr_future)
+        return UINT64_MAX;
+    return sim->future[t];
+}
+
+uint64_t vmsim__random(struct vmsim *sim)
+{
+    /* xorshift64*, seeded from cfg.seed */
+    uint64_t x = sim->rng;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    sim->rng = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+uint64_t vmsim_policy_random(vmsim_policy_ctx_t *ctx)
+{
+    return vmsim__random(ctx->sim);
+}
+
+int vmsim_policy_swappiness(vmsim_policy_ctx_t *ctx)
+{
+    return ctx->sim->cfg.swappiness;
+}
+
+/* ---- policy life ------------------------------------------------------- */
+
+int vmsim__policy_init(struct vmsim *sim)
+{
+    const vmsim_policy_ops_t *ops = sim->cfg.policy_ops;
+    const char *params = NULL;
+    int err;
+
+    sim->rng = sim->cfg.seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
+    if (sim->rng == 0)
+        sim->rng = 1;
+    sim->fault_pin[0] = sim->fault_pin[1] = PFN_NONE;
+    if (ops == NULL) {
+        err = vmsim__policy_parse(sim->cfg.policy, &ops, &params);
+        if (err < 0)
+            return err;
+    }
+    if (ops->abi < 1 || ops->create == NULL || ops->admit == NULL || ops->forget == NULL ||
+        ops->select_victim == NULL)
+        return VMSIM_EINVAL;
+    sim->pctx = vmsim__calloc(sim, 1, sizeof(*sim->pctx));
+    if (sim->pctx == NULL)
+        return VMSIM_ENOMEM;
+    sim->pctx->sim = sim;
+    err = ops->create((uint32_t)sim->nr_frames, params, &sim->policy_state);
+    if (err < 0) {
+        vmsim__free(sim, sim->pctx);
+        sim->pctx = NULL;
+        return err;
+    }
+    sim->policy = ops;
+    return 0;
+}
+
+void vmsim__policy_destroy(struct vmsim *sim)
+{
+    if (sim->policy != NULL && sim->policy->destroy != NULL)
+        sim->policy->destroy(sim->policy_state);
+    sim->policy = NULL;
+    vmsim__free(sim, sim->pctx);
+    sim->pctx = NULL;
+    vmsim__free(sim, sim->last_access);
+    sim->last_access = NULL;
+}
+
+void vmsim__policy_touch(struct vmsim *sim, vmsim_pfn_t pfn, vmsim_access_kind kind)
+{
+    if (sim->last_access != NULL)
+        sim->last_access[pfn] = sim->now - 1;
+    if (sim->policy->touch != NULL)
+        sim->policy->touch(sim->policy_state, sim->pctx, pfn, kind);
+}
+
+int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t n)
+{
+    if (sim->last_access == NULL) {
+        sim->last_access = vmsim__malloc(sim, sim->nr_frames * sizeof(*sim->last_access));
+        if (sim->last_access == NULL)
+            return VMSIM_ENOMEM;
+        memset(sim->last_access, 0xff, sim->nr_frames * sizeof(*sim->last_access));
+    }
+    sim->future = next_use;
+    sim->nr_future = n;
+    return 0;
+}
+
+/* ---- eviction ---------------------------------------------------------- */
+
+struct unmap_state {
+    pte_t swp;   /* the swap entry to leave, 0 to clear */
+    bool dirty;
+};
+
+/* try_to_unmap_one() */
+static int unmap_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vma,
+                     vmsim_vaddr_t va, pte_t *pte, void *arg)
+{
+    struct unmap_state *st = arg;
+    vmsim_pfn_t pfn = pte_pfn(*pte);
+
+    (void)vma, (void)va;
+    if (*pte & PTE_D)
+        st->dirty = true;
+    *pte = st->swp;
+    if (st->swp != 0) {
+        sim->swap_map[swp_offset(st->swp)]++;
+        p->mm->rss[MM_SWAPENTS]++;
+    }
+    vmsim__page_remove_rmap(sim, p->mm, pfn);
+    return 0;
+}
+
+static void write_slot(struct vmsim *sim, vmsim_pfn_t pfn, uint64_t slot)
+{
+    if (sim->slot_data != NULL) {
+        const uint8_t *d = vmsim__frame_data(sim, pfn, false);
+
+        if (d == NULL) {
+            vmsim__free(sim, sim->slot_data[slot]);
+            sim->slot_data[slot] = NULL;
+        } else {
+            if (sim->slot_data[slot] == NULL)
+                sim->slot_data[slot] = vmsim__malloc(sim, PAGE_SIZE);
+            if (sim->slot_data[slot] != NULL)
+                memcpy(sim->slot_data[slot], d, PAGE_SIZE);
+        }
+    }
+    count_vm_event(sim, VMSIM_VMSTAT_PSWPOUT);
+    sim->vmstat[VMSIM_VMSTAT_PGPGOUT] += PAGE_SIZE / 1024;
+    sim->time_ns += sim->cfg.latency.swap_out;
+}
+
+/* An anonymous page goes to swap: a slot (kept if it has one and is
+ * clean), every mapping becomes a swap entry, the page is written if
+ * dirty, then freed. */
+static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    struct unmap_state st = { 0, false };
+    uint64_t slot;
+
+    if (!(f->flags & PG_SWAPCACHE)) {
+        int err = vmsim__swap_alloc(sim, &slot);
+
+        if (err < 0)
+            return err;
+        /* add_to_swap() */
+        f->flags |= PG_SWAPCACHE;
+        f->u.slot = slot;
+        f->refcount++;
+        sim->swap_cache[slot] = (uint32_t)pfn + 1;
+        sim->swap_map[slot] = SWP_HAS_CACHE;
+        count_vm_event(sim, VMSIM_VMSTAT_NR_SWAPCACHED);
+        count_vm_event(sim, VMSIM_VMSTAT_NR_FILE_PAGES);
+        st.dirty = true;
+    }
+    slot = f->u.slot;
+    st.swp = swp_entry(0, slot);
+    vmsim__emit(sim, VMSIM_EV_SWAP_OUT, 0, f->index << PAGE_SHIFT, pfn, 0, "swap-out");
+    vmsim__rmap_walk(sim, pfn, unmap_one, &st);
+    VMSIM_ASSERT(f->mapcount == 0);
+    if (st.dirty)
+        write_slot(sim, pfn, slot);
+    sim->swap_map[slot] |= SWP_EVICTED;
+    vmsim__swapcache_del(sim, pfn);
+    return 0;
+}
+
+/* A page-cache page: unmapped, written back if dirty, dropped. shmem has
+ * no file to go back to, so it goes to swap and the cache keeps the slot. */
+static int evict_file(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    struct vmsim__file *file = file_of(sim, f->mapping);
+    struct unmap_state st = { 0, false };
+    uint64_t idx = f->index, slot = 0;
+    int err;
+
+    if (f->flags & PG_SHMEM) {
+        err = vmsim__swap_alloc(sim, &slot);
+        if (err < 0)
+            return err;
+    }
+    vmsim__rmap_walk(sim, pfn, unmap_one, &st);
+    if (st.dirty)
+        vmsim__page_mark_dirty(sim, pfn);
+    if (f->flags & PG_SHMEM) {
+        write_slot(sim, pfn, slot);
+        sim->swap_map[slot] = 1 | SWP_EVICTED;
+        vmsim__sparse_set(sim, &file->cache, idx, PC_SWAP | slot);
+        sim->vmstat[VMSIM_VMSTAT_NR_SHMEM]--;
+    } else {
+        if (f->flags & PG_DIRTY)
+            vmsim__file_writeback(sim, file, idx, idx);
+        if (f->flags & PG_DIRTY)
+            return VMSIM_ENOMEM; /* could not write it back */
+        vmsim__sparse_set(sim, &file->cache, idx, PC_SHADOW);
+    }
+    file->nr_cached--;
+    sim->vmstat[VMSIM_VMSTAT_NR_FILE_PAGES]--;
+    vmsim__put_page(sim, pfn);
+    return 0;
+}
+
+int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
+{
+    const struct vmsim__frame *f = pfn_frame(sim, pfn);
+    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
+    int err;
+
+    VMSIM_ASSERT(f->flags & PG_LRU);
+    count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSCAN_DIRECT : VMSIM_VMSTAT_PGSCAN_KSWAPD);
+    count_vm_event(sim, anon ? VMSIM_VMSTAT_PGSCAN_ANON : VMSIM_VMSTAT_PGSCAN_FILE);
+    if (f->flags & PG_FILE)
+        err = evict_file(sim, pfn);
+    else
+        err = evict_anon(sim, pfn);
+    if (err < 0)
+        return err;
+    count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSTEAL_DIRECT : VMSIM_VMSTAT_PGSTEAL_KSWAPD);
+    count_vm_event(sim, anon ? VMSIM_VMSTAT_PGSTEAL_ANON : VMSIM_VMSTAT_PGSTEAL_FILE);
+    vmsim__emit(sim, VMSIM_EV_EVICT, 0, 0, pfn, 0, anon ? "anon" : "file");
+    return 0;
+}
+
+/* Reclaim up to nr pages. Returns how many went. */
+static uint64_t reclaim(struct vmsim *sim, uint64_t nr, bool direct)
+{
+    uint64_t done = 0, failures = 0;
+
+    if (sim->in_reclaim)
+        return 0;
+    sim->in_reclaim = true;
+    while (done < nr && failures < 64) {
+        vmsim_pfn_t victim;
+
+        if (sim->policy->select_victim(sim->policy_state, sim->pctx, &victim) < 0)
+            break;
+        if (vmsim__evict(sim, victim, direct) < 0) {
+            failures++;
+            continue;
+        }
+        done++;
+    }
+    sim->in_reclaim = false;
+    return done;
+}
+
+static bool over_limit(const struct vmsim *sim)
+{
+    return sim->cfg.resident_limit != 0 &&
+           sim->nr_user_pages >= sim->cfg.resident_limit / PAGE_SIZE;
+}
+
+int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn)
+{
+    uint64_t need = (uint64_t)1 << order;
+
+    for (;;) {
+        int err;
+
+        if (user && over_limit(sim)) {
+            /* the limit's own reclaim, then its OOM (a memcg's) */
+            if (reclaim(sim, 1, true) == 0) {
+                if (sim->in_reclaim)
+                    return VMSIM_EOOM;
+                err = vmsim__out_of_memory(sim, true);
+                if (err < 0)
+                    return err;
+            }
+            continue;
+        }
+        if (sim->nr_free < sim->wmark_min + need && !sim->in_reclaim) {
+            /* kswapd: back up to the high watermark */
+            uint64_t want = sim->wmark_high + need - sim->nr_free;
+
+            reclaim(sim, want, false);
+        }
+        if (sim->nr_free >= sim->wmark_min + need || sim->in_reclaim) {
+            err = vmsim__phys_alloc(sim, order, pfn);
+            if (err == 0)
+                return 0;
+        }
+        /* direct reclaim found nothing either: out of memory */
+        if (sim->in_reclaim)
+            return VMSIM_EOOM;
+        if (reclaim(sim, need, true) > 0)
+            continue;
+        err = vmsim__out_of_memory(sim, false);
+        if (err < 0)
+            return err;
+    }
+}

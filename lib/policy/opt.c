@@ -1,0 +1,239 @@
+/*
+ * opt.c -- Belady's optimal replacement (MIN): evict the frame whose next
+ * use lies farthest in the future.
+ *
+ * OPT is offline: it needs the future of the trace, which the core knows
+ * only when the caller supplied it (vmsim_replay does, in a pre-pass);
+ * vmsim_policy_next_use(ctx, pfn) answers the logical time of the frame's
+ * next access, UINT64_MAX for "never again" or "unknown". Without a future
+ * every key is UINT64_MAX and OPT degenerates to "lowest pfn first".
+ *
+ * A frame's next use changes at every access to it, so OPT sets touch:
+ * admit and touch re-read the frame's next use and re-key the frame in an
+ * indexed binary max-heap (per-pfn heap positions), O(log n). The heap
+ * orders frames by next use, latest first; UINT64_MAX (never used again)
+ * is the latest of all, so such frames go first. Ties -- in practice only
+ * among never-used-again frames, since two frames cannot share a next
+ * access -- go to the LOWEST pfn, so runs are deterministic. Which of two
+ * never-used-again frames goes first does not change the number of misses.
+ *
+ * select_victim returns the top of the heap. Before trusting it, it
+ * re-reads the top's next use; a stale key (an access the core did not
+ * report through touch) is corrected and the heap re-settled. The contract
+ * is still that touch sees every access: only the top is re-checked.
+ * Pinned frames are rare: a pinned top is popped into a side stack and the
+ * search goes on; every popped frame is pushed back before returning, so
+ * the heap holds the same frames and keys as before. Cost O(log n) plus
+ * O(log n) per pinned frame that outranks the victim. VMSIM_EOOM when the
+ * heap empties, that is when every admitted frame is pinned.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "policy/policy_internal.h"
+#include "vmsim/error.h"
+
+struct opt {
+    uint32_t *heap;  /* frames; heap[0] has the farthest next use */
+    uint32_t *pos;   /* per pfn: its index in heap[] */
+    uint64_t *key;   /* per pfn: its next use, as last read */
+    uint32_t *stash; /* pinned tops set aside during select_victim */
+    uint32_t nr;     /* frames in the heap (all admitted frames) */
+};
+
+static void opt_destroy(void *state)
+{
+    struct opt *o = state;
+
+    if (o == NULL)
+        return;
+    free(o->heap);
+    free(o->pos);
+    free(o->key);
+    free(o->stash);
+    free(o);
+}
+
+static int opt_create(uint32_t nr_frames, const char *params, void **state)
+{
+    size_t n = nr_frames != 0 ? nr_frames : 1;
+    struct opt *o;
+
+    if (params != NULL && params[0] != '\0')
+        return VMSIM_EINVAL; /* opt takes no parameters */
+    o = calloc(1, sizeof(*o));
+    if (o == NULL)
+        return VMSIM_ENOMEM;
+    o->heap = calloc(n, sizeof(*o->heap));
+    o->pos = calloc(n, sizeof(*o->pos));
+    o->key = calloc(n, sizeof(*o->key));
+    o->stash = calloc(n, sizeof(*o->stash));
+    if (o->heap == NULL || o->pos == NULL || o->key == NULL || o->stash == NULL) {
+        opt_destroy(o);
+        return VMSIM_ENOMEM;
+    }
+    *state = o;
+    return 0;
+}
+
+/* Whether frame a ranks above frame b: later next use, then lower pfn. */
+static bool above(const struct opt *o, uint32_t a, uint32_t b)
+{
+    return o->key[a] > o->key[b] || (o->key[a] == o->key[b] && a < b);
+}
+
+static void place(struct opt *o, uint32_t i, uint32_t f)
+{
+    o->heap[i] = f;
+    o->pos[f] = i;
+}
+
+static void sift_up(struct opt *o, uint32_t i)
+{
+    uint32_t f = o->heap[i];
+
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+
+        if (!above(o, f, o->heap[parent]))
+            break;
+        place(o, i, o->heap[parent]);
+        i = parent;
+    }
+    place(o, i, f);
+}
+
+static void sift_down(struct opt *o, uint32_t i)
+{
+    uint32_t f = o->heap[i];
+
+    for (;;) {
+        uint64_t l = 2 * (uint64_t)i + 1, c = l;
+
+        if (l >= o->nr)
+            break;
+        if (l + 1 < o->nr && above(o, o->heap[l + 1], o->heap[l]))
+            c = l + 1;
+        if (!above(o, o->heap[c], f))
+            break;
+        place(o, i, o->heap[c]);
+        i = (uint32_t)c;
+    }
+    place(o, i, f);
+}
+
+/* Restore the heap order around index i after its frame's key changed. */
+static void fix(struct opt *o, uint32_t i)
+{
+    if (i > 0 && above(o, o->heap[i], o->heap[(i - 1) / 2]))
+        sift_up(o, i);
+    else
+        sift_down(o, i);
+}
+
+static void push(struct opt *o, uint32_t f)
+{
+    place(o, o->nr++, f);
+    sift_up(o, o->nr - 1);
+}
+
+static void remove_at(struct opt *o, uint32_t i)
+{
+    uint32_t last = o->heap[--o->nr];
+
+    if (i == o->nr)
+        return;
+    place(o, i, last);
+    fix(o, i);
+}
+
+static void opt_admit(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
+{
+    struct opt *o = state;
+
+    o->key[pfn] = vmsim_policy_next_use(ctx, pfn);
+    push(o, (uint32_t)pfn);
+}
+
+static void opt_touch(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn,
+                      vmsim_access_kind kind)
+{
+    struct opt *o = state;
+    uint64_t k = vmsim_policy_next_use(ctx, pfn);
+
+    (void)kind;
+    if (k == o->key[pfn])
+        return;
+    o->key[pfn] = k;
+    fix(o, o->pos[pfn]);
+}
+
+static void opt_forget(void *state, vmsim_pfn_t pfn)
+{
+    struct opt *o = state;
+
+    remove_at(o, o->pos[pfn]);
+}
+
+/* The best unpinned frame by a linear scan; for a pathological context
+ * whose next-use answers keep changing during one call. */
+static int scan_all(struct opt *o, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *victim)
+{
+    uint32_t best = UINT32_MAX;
+
+    for (uint32_t i = 0; i < o->nr; i++) {
+        uint32_t f = o->heap[i];
+
+        if (!vmsim_frame_is_pinned(ctx, f) && (best == UINT32_MAX || above(o, f, best)))
+            best = f;
+    }
+    if (best == UINT32_MAX)
+        return VMSIM_EOOM;
+    *victim = best;
+    return 0;
+}
+
+static int opt_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *victim)
+{
+    struct opt *o = state;
+    uint64_t budget = 2 * (uint64_t)o->nr + 1;
+    uint32_t nr_stashed = 0;
+    int rc = VMSIM_EOOM;
+
+    while (o->nr > 0) {
+        uint32_t top = o->heap[0];
+        uint64_t k = vmsim_policy_next_use(ctx, top);
+
+        if (budget-- == 0) {
+            rc = scan_all(o, ctx, victim);
+            break;
+        }
+        if (k != o->key[top]) {
+            o->key[top] = k; /* stale: re-rank it and look again */
+            sift_down(o, 0);
+            continue;
+        }
+        if (vmsim_frame_is_pinned(ctx, top)) {
+            o->stash[nr_stashed++] = top;
+            remove_at(o, 0);
+            continue;
+        }
+        *victim = top;
+        rc = 0;
+        break;
+    }
+    while (nr_stashed > 0)
+        push(o, o->stash[--nr_stashed]);
+    return rc;
+}
+
+const vmsim_policy_ops_t vmsim__policy_opt = {
+    .abi = VMSIM_POLICY_ABI,
+    .name = "opt",
+    .create = opt_create,
+    .destroy = opt_destroy,
+    .admit = opt_admit,
+    .touch = opt_touch,
+    .forget = opt_forget,
+    .select_victim = opt_select_victim,
+};

@@ -1,0 +1,33 @@
+/*
+ * policy_internal.h -- the built-in replacement policies, as the core sees
+ * them: one const ops object per policy (lib/policy/<name>.c) and the
+ * parser of a "name" or "name:params" policy spec (registry.c).
+ *
+ * Never installed. The ops objects have hidden visibility (lib/ is built
+ * with -fvisibility=hidden); users reach them through
+ * vmsim_policy_builtin().
+ */
+#ifndef VMSIM_POLICY_INTERNAL_H
+#define VMSIM_POLICY_INTERNAL_H
+
+#include "vmsim/policy.h"
+
+extern const vmsim_policy_ops_t vmsim__policy_fifo;
+extern const vmsim_policy_ops_t vmsim__policy_lru;
+extern const vmsim_policy_ops_t vmsim__policy_clock;
+extern const vmsim_policy_ops_t vmsim__policy_linux;
+extern const vmsim_policy_ops_t vmsim__policy_opt;
+extern const vmsim_policy_ops_t vmsim__policy_random;
+
+/*
+ * Split a policy spec, "name" or "name:params", and find the built-in
+ * policy of that name. On success returns 0, sets *ops, and sets *params
+ * to the text after the first ':' (a pointer into spec, so it lives as
+ * long as spec), or NULL when there is no ':' or nothing after it.
+ * Returns VMSIM_EINVAL for a NULL or empty spec or an empty name,
+ * VMSIM_ENOENT for an unknown name; *ops and *params are then untouched.
+ */
+int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,
+                        const char **params);
+
+#endif /* VMSIM_POLICY_INTERNAL_H */

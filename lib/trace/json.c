@@ -1,0 +1,1544 @@
+/*
+ * json.c -- the JSON document container: {"vmsim": 1, "system": {...},
+ * "events": [...], "name"?, "why"?}, read with jansson.
+ *
+ * The whole document is parsed and every event validated at open, so a
+ * malformed trace never half-runs; next() then hands out the events one by
+ * one as struct vmsim__event (parsing each again into the reader's scratch
+ * buffers, which keeps one parser for the validation and the replay, and
+ * is the same per-event parser a JSON Lines reader will use).
+ *
+ * Syntax errors are located FILE:LINE:COLUMN at the start of the offending
+ * token (jansson reports where it stopped reading; see locate()); errors in
+ * a well-formed document name the event: jansson keeps no positions for
+ * values.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+#define MIB ((uint64_t)1 << 20)
+#define GIB ((uint64_t)1 << 30)
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    default:
+        return "null";
+    }
+}
+
+/* Format into msg (VMSIM__MSG_MAX bytes) and return code. */
+__attribute__((format(printf, 3, 4))) static int say(char *msg, int code, const char *fmt,
+                                                     ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, VMSIM__MSG_MAX, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Put prefix before the text in msg (len bytes), cutting the end if need be. */
+static void prepend(char *msg, size_t len, const char *prefix)
+{
+    size_t p = strlen(prefix), m = strlen(msg);
+
+    if (p > len - 1)
+        p = len - 1;
+    if (m > len - 1 - p)
+        m = len - 1 - p;
+    memmove(msg + p, msg, m);
+    memcpy(msg, prefix, p);
+    msg[p + m] = '\0';
+}
+
+/* Prefix msg (VMSIM__MSG_MAX bytes) with `"key": `. */
+static int prefix_key(char *msg, const char *key, int code)
+{
+    char q[96], prefix[112];
+
+    snprintf(prefix, sizeof(prefix), "\"%s\": ", vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
+    prepend(msg, VMSIM__MSG_MAX, prefix);
+    return code;
+}
+
+static int get_int(const json_t *v, int64_t lo, int64_t hi, int64_t *out, char *msg)
+{
+    json_int_t x;
+
+    if (!json_is_integer(v))
+        return say(msg, VMSIM_EPARSE, "expected an integer, got %s", type_name(v));
+    x = json_integer_value(v);
+    if (x < lo || x > hi)
+        return say(msg, VMSIM_ERANGE, "%" PRId64 " is out of range %" PRId64 "..%" PRId64,
+                   (int64_t)x, lo, hi);
+    *out = x;
+    return 0;
+}
+
+static int get_count(const json_t *v, uint64_t *out, char *msg)
+{
+    int64_t x = 0;
+    int rc = get_int(v, 0, INT64_MAX, &x, msg);
+
+    if (rc < 0) {
+        if (json_is_integer(v))
+            return say(msg, VMSIM_ERANGE, "a count cannot be negative (got %" PRId64 ")",
+                       (int64_t)json_integer_value(v));
+        return rc;
+    }
+    *out = (uint64_t)x;
+    return 0;
+}
+
+static int get_bool(const json_t *v, bool *out, char *msg)
+{
+    if (!json_is_boolean(v))
+        return say(msg, VMSIM_EPARSE, "expected true or false, got %s", type_name(v));
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int get_string(const json_t *v, const char **out, char *msg)
+{
+    if (!json_is_string(v))
+        return say(msg, VMSIM_EPARSE, "expected a string, got %s", type_name(v));
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* A string without NUL bytes (jansson rejects \u0000 already) and not empty. */
+static int get_nonempty(const json_t *v, const char **out, char *msg)
+{
+    int rc = get_string(v, out, msg);
+
+    if (rc == 0 && **out == '\0')
+        return say(msg, VMSIM_EPARSE, "must not be empty");
+    return rc;
+}
+
+static int get_size(const json_t *v, uint64_t *out, char *msg)
+{
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0)
+            return say(msg, VMSIM_EPARSE, "a size cannot be negative (got %" PRId64 ")",
+                       (int64_t)json_integer_value(v));
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v))
+        return vmsim__parse_size(json_string_value(v), out, msg, VMSIM__MSG_MAX);
+    return say(msg, VMSIM_EPARSE, "expected a size (an integer or a string like \"4KiB\"), got %s",
+               type_name(v));
+}
+
+static int get_ssize(const json_t *v, int64_t *out, char *msg)
+{
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v))
+        return vmsim__parse_ssize(json_string_value(v), out, msg, VMSIM__MSG_MAX);
+    return say(msg, VMSIM_EPARSE,
+               "expected a signed size (an integer or a string like \"-4KiB\"), got %s",
+               type_name(v));
+}
+
+static int get_addr(const json_t *v, struct vmsim__addr *out, char *msg)
+{
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0)
+            return say(msg, VMSIM_EPARSE, "an address cannot be negative (got %" PRId64 ")",
+                       (int64_t)json_integer_value(v));
+        memset(out, 0, sizeof(*out));
+        out->value = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v))
+        return vmsim__parse_addr(json_string_value(v), out, msg, VMSIM__MSG_MAX);
+    return say(msg, VMSIM_EPARSE,
+               "expected an address (an integer, \"0x...\" or a region name), got %s",
+               type_name(v));
+}
+
+/* One of `names` (n of them): its index in *out. */
+static int get_enum(const json_t *v, const char *const *names, size_t n, int *out, char *msg)
+{
+    const char *s = NULL;
+    char list[256] = "", q[96];
+    size_t o = 0;
+    int rc = get_string(v, &s, msg);
+
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+        if (o < sizeof(list))
+            o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", names[i]);
+    }
+    return say(msg, VMSIM_EPARSE, "unknown value \"%s\" (use %s)",
+               vmsim__quote(s, strlen(s), 40, q, sizeof(q)), list);
+}
+
+/* ---- errors and syntax-error positions -------------------------------- */
+
+/* Escape bytes outside printable ASCII in jansson's text (it may quote raw
+ * input). */
+static void copy_sanitized(char *dst, size_t len, const char *src)
+{
+    size_t o = 0;
+
+    for (; *src != '\0' && o + 5 < len; src++) {
+        unsigned char c = (unsigned char)*src;
+
+        if (c >= 0x20 && c < 0x7f)
+            dst[o++] = (char)c;
+        else
+            o += (size_t)snprintf(dst + o, len - o, "\\x%02x", c);
+    }
+    dst[o] = '\0';
+}
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static bool is_structural(char c)
+{
+    return c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',';
+}
+
+/*
+ * The offset of the token that holds byte `last` (the last byte jansson
+ * read before the error), found by scanning tokens from the start.
+ */
+static size_t token_start(const char *buf, size_t len, size_t last)
+{
+    size_t i = 0, start = 0;
+
+    while (i < len && i <= last) {
+        if (is_ws(buf[i])) {
+            i++;
+            continue;
+        }
+        start = i;
+        if (buf[i] == '"') {
+            for (i++; i < len && buf[i] != '"'; i++) {
+                if (buf[i] == '\\')
+                    i++;
+            }
+            i++;
+        } else if (is_structural(buf[i])) {
+            i++;
+        } else {
+            while (i < len && !is_ws(buf[i]) && !is_structural(buf[i]) && buf[i] != '"')
+                i++;
+        }
+    }
+    return start;
+}
+
+/* The 1-based line and column (in characters) of byte `at`. */
+static void place_of(const char *buf, size_t at, unsigned *line, unsigned *column)
+{
+    unsigned l = 1, c = 1;
+
+    for (size_t i = 0; i < at; i++) {
+        if (buf[i] == '\n') {
+            l++;
+            c = 1;
+        } else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+            c++; /* count characters, not UTF-8 continuation bytes */
+        }
+    }
+    *line = l;
+    *column = c;
+}
+
+/*
+ * Turn jansson's error into our place: the start of the offending token
+ * (jansson's position is just past it), the byte it could not decode, or,
+ * at end of input, just past the last non-blank byte.
+ */
+static void locate(const char *buf, size_t len, const json_error_t *je, unsigned *line,
+                   unsigned *column)
+{
+    size_t pos = je->position < 0 ? 0 : (size_t)je->position, at;
+
+    if (pos > len)
+        pos = len;
+    if (strstr(je->text, "near end of file") != NULL) {
+        at = len;
+        while (at > 0 && is_ws(buf[at - 1]))
+            at--;
+    } else if (strncmp(je->text, "unable to decode byte", 21) == 0) {
+        at = pos;
+    } else {
+        at = token_start(buf, len, pos > 0 ? pos - 1 : 0);
+    }
+    place_of(buf, at, line, column);
+}
+
+/* An event error: code, event index, op, message. */
+static int event_error(vmsim_trace_error_t *err, uint64_t index, int op, int code,
+                       const char *msg)
+{
+    vmsim__error_set(err, code, "%s", msg);
+    err->event_index = index;
+    if (op >= 0)
+        snprintf(err->op, sizeof(err->op), "%s", vmsim__op_name((vmsim__op)op));
+    return code;
+}
+
+/* ---- the system object ------------------------------------------------- */
+
+static const char *const profile_names[] = {"linux", "textbook"};
+static const char *const thp_names[] = {"always", "madvise", "never"};
+
+static int parse_tlb(struct vmsim__system *s, const json_t *v, char *msg)
+{
+    static const char *const keys[] = {"l1_4k", "l1_2m", "l1_1g", "l2", "ways", "pcid"};
+    const char *key;
+    json_t *x;
+
+    s->tlb_given = 0;
+    if (json_is_boolean(v)) {
+        s->tlb.enabled = json_is_true(v);
+        return 0;
+    }
+    if (!json_is_object(v))
+        return say(msg, VMSIM_EPARSE,
+                   "expected false, true or an object of TLB sizes, got %s", type_name(v));
+    s->tlb.enabled = true;
+    json_object_foreach((json_t *)v, key, x) {
+        size_t k;
+        int64_t n = 0;
+        int rc;
+
+        for (k = 0; k < 6 && strcmp(key, keys[k]) != 0; k++)
+            ;
+        if (k == 6) {
+            char q[96];
+
+            return say(msg, VMSIM_EPARSE,
+                       "unknown TLB key \"%s\" (use l1_4k, l1_2m, l1_1g, l2, ways, pcid)",
+                       vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
+        }
+        if (k == 5) {
+            rc = get_bool(x, &s->tlb.pcid, msg);
+        } else {
+            rc = get_int(x, k == 4 ? 1 : 0, UINT32_MAX, &n, msg);
+            if (rc == 0) {
+                uint32_t *f[] = {&s->tlb.l1_4k, &s->tlb.l1_2m, &s->tlb.l1_1g, &s->tlb.l2,
+                                 &s->tlb.ways};
+
+                *f[k] = (uint32_t)n;
+            }
+        }
+        if (rc < 0)
+            return prefix_key(msg, key, rc);
+        s->tlb_given |= 1u << k;
+    }
+    return 0;
+}
+
+static int parse_latency(struct vmsim__system *s, const json_t *v, char *msg)
+{
+    static const char *const names[] = {
+#define XX(name, dflt, doc) #name,
+        VMSIM_LATENCY_MAP(XX)
+#undef XX
+    };
+    const char *key;
+    json_t *x;
+
+    if (!json_is_object(v))
+        return say(msg, VMSIM_EPARSE, "expected an object of latencies in ns, got %s",
+                   type_name(v));
+    json_object_foreach((json_t *)v, key, x) {
+        size_t k, n = sizeof(names) / sizeof(names[0]);
+        uint64_t ns = 0;
+        int rc;
+
+        for (k = 0; k < n && strcmp(key, names[k]) != 0; k++)
+            ;
+        if (k == n) {
+            char q[96], list[512] = "";
+            size_t o = 0;
+
+            for (size_t i = 0; i < n && o < sizeof(list); i++)
+                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+                                      names[i]);
+            return say(msg, VMSIM_EPARSE, "unknown latency \"%s\" (use %s)",
+                       vmsim__quote(key, strlen(key), 40, q, sizeof(q)), list);
+        }
+        rc = get_count(x, &ns, msg);
+        if (rc < 0)
+            return prefix_key(msg, key, rc);
+        {
+            uint64_t *fields[] = {
+#define XX(name, dflt, doc) &s->latency.name,
+                VMSIM_LATENCY_MAP(XX)
+#undef XX
+            };
+            *fields[k] = ns;
+        }
+        s->latency_given |= 1u << k;
+    }
+    return 0;
+}
+
+static int parse_hugepages(struct vmsim__system *s, const json_t *v, char *msg)
+{
+    const char *key;
+    json_t *x;
+
+    if (!json_is_object(v))
+        return say(msg, VMSIM_EPARSE, "expected an object like {\"2MiB\": 4}, got %s",
+                   type_name(v));
+    json_object_foreach((json_t *)v, key, x) {
+        uint64_t n = 0;
+        int rc;
+
+        if (strcmp(key, "2MiB") != 0 && strcmp(key, "1GiB") != 0) {
+            char q[96];
+
+            return say(msg, VMSIM_EPARSE, "unknown huge page size \"%s\" (use 2MiB, 1GiB)",
+                       vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
+        }
+        rc = get_count(x, &n, msg);
+        if (rc < 0)
+            return prefix_key(msg, key, rc);
+        if (key[0] == '2')
+            s->hugepages_2m = n;
+        else
+            s->hugepages_1g = n;
+    }
+    return 0;
+}
+
+static int parse_int_key(const json_t *v, int lo, int hi, int *out, char *msg)
+{
+    int64_t x = 0;
+    int rc = get_int(v, lo, hi, &x, msg);
+
+    if (rc == 0)
+        *out = (int)x;
+    return rc;
+}
+
+/* A multiple of 4 KiB in [lo, hi]. */
+static int parse_pages_size(const json_t *v, uint64_t lo, uint64_t hi, uint64_t *out,
+                            char *msg)
+{
+    uint64_t x = 0;
+    int rc = get_size(v, &x, msg);
+
+    if (rc < 0)
+        return rc;
+    if (x % VMSIM_PAGE_SIZE != 0)
+        return say(msg, VMSIM_EPARSE, "%" PRIu64 " bytes is not a multiple of 4KiB", x);
+    if (x < lo)
+        return say(msg, VMSIM_ERANGE, "%" PRIu64 " bytes is below the minimum of %" PRIu64,
+                   x, lo);
+    if (x > hi)
+        return say(msg, VMSIM_ERANGE,
+                   "%" PRIu64 " bytes is more than the supported maximum of %" PRIu64
+                   " (%" PRIu64 "GiB)",
+                   x, hi, hi >> 30);
+    *out = x;
+    return 0;
+}
+
+static int parse_syskey(struct vmsim__system *s, vmsim__syskey key, const json_t *v, char *msg)
+{
+    int rc = 0, e = 0;
+
+    switch (key) {
+    case VMSIM__SYS_PROFILE:
+        rc = get_enum(v, profile_names, 2, &e, msg);
+        s->profile = (vmsim_profile)e;
+        break;
+    case VMSIM__SYS_MEMORY:
+        rc = parse_pages_size(v, VMSIM_MIN_MEMORY, VMSIM_MAX_MEMORY, &s->memory, msg);
+        break;
+    case VMSIM__SYS_SWAP:
+        rc = parse_pages_size(v, 0, VMSIM_MAX_SWAP, &s->swap, msg);
+        break;
+    case VMSIM__SYS_POLICY: {
+        const char *p = NULL;
+
+        rc = get_nonempty(v, &p, msg);
+        if (rc == 0 && strlen(p) > VMSIM__NAME_MAX)
+            rc = say(msg, VMSIM_EPARSE, "a policy name has at most %d bytes", VMSIM__NAME_MAX);
+        if (rc == 0)
+            snprintf(s->policy, sizeof(s->policy), "%s", p);
+        break;
+    }
+    case VMSIM__SYS_RESIDENT_LIMIT:
+        rc = parse_pages_size(v, 0, VMSIM_MAX_MEMORY, &s->resident_limit, msg);
+        break;
+    case VMSIM__SYS_THP:
+        rc = get_enum(v, thp_names, 3, &e, msg);
+        s->thp = (vmsim_thp_mode)e;
+        break;
+    case VMSIM__SYS_HUGEPAGES:
+        rc = parse_hugepages(s, v, msg);
+        break;
+    case VMSIM__SYS_OVERCOMMIT_MEMORY:
+        rc = parse_int_key(v, 0, 2, &s->overcommit_memory, msg);
+        break;
+    case VMSIM__SYS_OVERCOMMIT_RATIO:
+        rc = parse_int_key(v, 0, INT32_MAX, &s->overcommit_ratio, msg);
+        break;
+    case VMSIM__SYS_PANIC_ON_OOM:
+        rc = parse_int_key(v, 0, 2, &s->panic_on_oom, msg);
+        break;
+    case VMSIM__SYS_SWAPPINESS:
+        rc = parse_int_key(v, 0, 200, &s->swappiness, msg);
+        break;
+    case VMSIM__SYS_PAGE_CLUSTER:
+        rc = parse_int_key(v, 0, 31, &s->page_cluster, msg);
+        break;
+    case VMSIM__SYS_FAULT_AROUND_BYTES:
+        rc = get_size(v, &s->fault_around_bytes, msg);
+        if (rc == 0 && s->fault_around_bytes > 2 * MIB)
+            rc = say(msg, VMSIM_ERANGE, "at most 2MiB (512 pages), as Linux");
+        break;
+    case VMSIM__SYS_READ_AHEAD_KB: {
+        int64_t kb = 0;
+
+        rc = get_int(v, 0, (int64_t)1 << 30, &kb, msg);
+        s->read_ahead_kb = (uint64_t)kb;
+        break;
+    }
+    case VMSIM__SYS_TLB:
+        rc = parse_tlb(s, v, msg);
+        break;
+    case VMSIM__SYS_TRACK_DATA:
+        rc = get_bool(v, &s->track_data, msg);
+        break;
+    case VMSIM__SYS_SEED:
+        rc = get_count(v, &s->seed, msg);
+        break;
+    case VMSIM__SYS_LATENCY_NS:
+        rc = parse_latency(s, v, msg);
+        break;
+    default:
+        rc = say(msg, VMSIM_EPARSE, "unknown key");
+        break;
+    }
+    if (rc == 0)
+        s->present |= 1u << key;
+    return rc;
+}
+
+static int parse_system(struct vmsim__system *s, const json_t *obj, vmsim_trace_error_t *err)
+{
+    const char *key;
+    json_t *v;
+    char msg[VMSIM__MSG_MAX], q[96];
+
+    if (!json_is_object(obj))
+        return vmsim__error_set(err, VMSIM_EPARSE, "\"system\" must be an object, got %s",
+                                type_name(obj));
+    json_object_foreach((json_t *)obj, key, v) {
+        int k = vmsim__syskey_from_name(key);
+        int rc;
+
+        if (k < 0) {
+            char list[512] = "";
+            size_t o = 0;
+            const char *n;
+
+            for (size_t i = 0; (n = vmsim_trace_system_key(i)) != NULL && o < sizeof(list); i++)
+                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", n);
+            return vmsim__error_set(err, VMSIM_EPARSE,
+                                    "system: unknown key \"%s\" (expected one of %s)",
+                                    vmsim__quote(key, strlen(key), 40, q, sizeof(q)), list);
+        }
+        rc = parse_syskey(s, (vmsim__syskey)k, v, msg);
+        if (rc < 0)
+            return vmsim__error_set(err, rc, "system \"%s\": %s", key, msg);
+    }
+    return 0;
+}
+
+int vmsim__system_override(struct vmsim__system *s, const char *key, const char *value,
+                           vmsim_trace_error_t *err)
+{
+    char msg[VMSIM__MSG_MAX], q[96];
+    json_error_t je;
+    json_t *v;
+    int k = vmsim__syskey_from_name(key), rc;
+
+    if (k < 0)
+        return vmsim__error_set(err, VMSIM_EPARSE, "unknown system key \"%s\" (command line)",
+                                vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
+    v = json_loads(value, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    if (v == NULL)
+        v = json_string(value);
+    if (v == NULL)
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "system \"%s\" (command line): value is not valid UTF-8", key);
+    rc = parse_syskey(s, (vmsim__syskey)k, v, msg);
+    json_decref(v);
+    if (rc < 0)
+        return vmsim__error_set(err, rc, "system \"%s\" (command line): %s", key, msg);
+    return 0;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+#define F(f) ((uint64_t)1 << VMSIM__F_##f)
+
+/* Fields each op allows, and those it requires (pid always defaults to 1). */
+static const struct op_spec {
+    uint64_t allowed, required;
+} op_specs[VMSIM__OP__COUNT] = {
+    [VMSIM__OP_SPAWN] = {F(PID) | F(NAME) | F(OOM_SCORE_ADJ), 0},
+    [VMSIM__OP_FORK] = {F(PID) | F(CHILD), F(CHILD)},
+    [VMSIM__OP_EXEC] = {F(PID) | F(NAME), 0},
+    [VMSIM__OP_EXIT] = {F(PID), 0},
+    [VMSIM__OP_MMAP] = {F(PID) | F(ADDR) | F(LEN) | F(PROT) | F(FLAGS) | F(PAGESIZE) |
+                            F(FILE) | F(OFFSET) | F(AS),
+                        F(LEN) | F(PROT) | F(FLAGS)},
+    [VMSIM__OP_MUNMAP] = {F(PID) | F(ADDR) | F(LEN), F(ADDR) | F(LEN)},
+    [VMSIM__OP_MPROTECT] = {F(PID) | F(ADDR) | F(LEN) | F(PROT), F(ADDR) | F(LEN) | F(PROT)},
+    [VMSIM__OP_MADVISE] = {F(PID) | F(ADDR) | F(LEN) | F(ADVICE),
+                           F(ADDR) | F(LEN) | F(ADVICE)},
+    [VMSIM__OP_BRK] = {F(PID) | F(ADDR) | F(INCR), 0},
+    [VMSIM__OP_MALLOC] = {F(PID) | F(SIZE) | F(AS), F(SIZE)},
+    [VMSIM__OP_CALLOC] = {F(PID) | F(N) | F(SIZE) | F(AS), F(N) | F(SIZE)},
+    [VMSIM__OP_REALLOC] = {F(PID) | F(PTR) | F(SIZE) | F(AS), F(PTR) | F(SIZE)},
+    [VMSIM__OP_FREE] = {F(PID) | F(PTR), F(PTR)},
+    [VMSIM__OP_R] = {F(PID) | F(ADDR) | F(SIZE) | F(EXPECT), F(ADDR)},
+    [VMSIM__OP_W] = {F(PID) | F(ADDR) | F(SIZE) | F(DATA), F(ADDR)},
+    [VMSIM__OP_X] = {F(PID) | F(ADDR) | F(SIZE), F(ADDR)},
+    [VMSIM__OP_TOUCH] = {F(PID) | F(ADDR) | F(LEN) | F(STRIDE) | F(ACCESS), F(ADDR) | F(LEN)},
+    [VMSIM__OP_REFS] = {F(PID) | F(BASE) | F(PAGES) | F(ACCESS), F(BASE) | F(PAGES)},
+    [VMSIM__OP_FILE] = {F(NAME) | F(SIZE) | F(DATA), F(NAME) | F(SIZE)},
+    [VMSIM__OP_READ] = {F(PID) | F(FILE) | F(OFFSET) | F(LEN), F(FILE) | F(OFFSET) | F(LEN)},
+    [VMSIM__OP_WRITE] = {F(PID) | F(FILE) | F(OFFSET) | F(LEN), F(FILE) | F(OFFSET) | F(LEN)},
+    [VMSIM__OP_MSYNC] = {F(PID) | F(ADDR) | F(LEN), F(ADDR) | F(LEN)},
+    [VMSIM__OP_SYSCTL] = {F(KEY) | F(VALUE), F(KEY) | F(VALUE)},
+    [VMSIM__OP_KHUGEPAGED] = {F(PID), 0},
+    [VMSIM__OP_SWAPOFF] = {0, 0},
+    [VMSIM__OP_REPORT] = {F(PID) | F(WHAT), F(WHAT)},
+    [VMSIM__OP_EXPECT] = {F(PID), 0},
+};
+
+static const char *const field_names[] = {
+#define XX(id, name) name,
+    VMSIM__FIELD_MAP(XX)
+#undef XX
+};
+
+static const char *const advice_names[] = {
+#define XX(id, name) name,
+    VMSIM__ADVICE_MAP(XX)
+#undef XX
+};
+
+static const char *const sysctl_names[] = {
+#define XX(id, name, lo, hi) name,
+    VMSIM__SYSCTL_MAP(XX)
+#undef XX
+};
+
+static const int64_t sysctl_range[][2] = {
+#define XX(id, name, lo, hi) {lo, hi},
+    VMSIM__SYSCTL_MAP(XX)
+#undef XX
+};
+
+static const char *const check_names[] = {
+#define XX(id, name) name,
+    VMSIM__CHECK_MAP(XX)
+#undef XX
+};
+
+const char *vmsim__check_key_name(vmsim__check_key key)
+{
+    return (unsigned)key < VMSIM__CHECK__COUNT ? check_names[key] : "?";
+}
+
+/* Signals and si_code names expect knows (si_code: index into si_names). */
+static const char *const signal_names[] = {"SIGSEGV", "SIGBUS", "SIGKILL", "SIGABRT"};
+static const int signal_numbers[] = {VMSIM_SIGSEGV, VMSIM_SIGBUS, VMSIM_SIGKILL, 6};
+static const char *const si_names[] = {"SEGV_MAPERR", "SEGV_ACCERR", "BUS_ADRERR", "SI_KERNEL",
+                                       "SI_TKILL"};
+
+/* The reader of a JSON document. */
+struct json_reader {
+    struct vmsim__reader base;
+    json_t *root;
+    json_t *events; /* borrowed from root */
+    size_t next;
+    /* scratch for the current event's lists */
+    struct vmsim__check *checks;
+    size_t nr_checks, cap_checks;
+    uint64_t *pages;
+    size_t cap_pages;
+    uint8_t *bytes;
+    size_t cap_bytes;
+};
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    size_t ncap = *cap ? *cap : 16;
+    void *p;
+
+    if (need <= *cap)
+        return 0;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return VMSIM_ENOMEM;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / size)
+        return VMSIM_ENOMEM;
+    p = realloc(*arr, ncap * size);
+    if (p == NULL)
+        return VMSIM_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+static int add_check(struct json_reader *r, const struct vmsim__check *c)
+{
+    if (grow((void **)&r->checks, &r->cap_checks, r->nr_checks + 1, sizeof(*r->checks)) < 0)
+        return VMSIM_ENOMEM;
+    r->checks[r->nr_checks++] = *c;
+    return 0;
+}
+
+static int parse_bytes_field(struct json_reader *r, const json_t *v, const uint8_t **out,
+                             size_t *n, char *msg)
+{
+    const char *s = NULL;
+    int rc = get_string(v, &s, msg);
+    size_t need;
+
+    if (rc < 0)
+        return rc;
+    need = strlen(s) / 2 + 1;
+    if (grow((void **)&r->bytes, &r->cap_bytes, need, 1) < 0)
+        return say(msg, VMSIM_ENOMEM, "out of memory");
+    return vmsim__parse_bytes(s, r->bytes, r->cap_bytes, out, n, msg, VMSIM__MSG_MAX);
+}
+
+static int parse_pages(struct json_reader *r, const json_t *v, struct vmsim__event *ev,
+                       char *msg)
+{
+    size_t n;
+
+    if (!json_is_array(v))
+        return say(msg, VMSIM_EPARSE, "expected a list of page indexes, got %s", type_name(v));
+    n = json_array_size(v);
+    if (grow((void **)&r->pages, &r->cap_pages, n + 1, sizeof(*r->pages)) < 0)
+        return say(msg, VMSIM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *x = json_array_get(v, i);
+        int64_t p = 0;
+        int rc = get_int(x, 0, INT64_MAX >> VMSIM_PAGE_SHIFT, &p, msg);
+
+        if (rc < 0) {
+            char prefix[32];
+
+            snprintf(prefix, sizeof(prefix), "page %zu: ", i);
+            prepend(msg, VMSIM__MSG_MAX, prefix);
+            return rc;
+        }
+        r->pages[i] = (uint64_t)p;
+    }
+    ev->pages = r->pages;
+    ev->nr_pages = n;
+    return 0;
+}
+
+static int parse_flags(const json_t *v, unsigned *out, char *msg)
+{
+    unsigned flags = 0;
+
+    if (json_is_string(v))
+        return vmsim__parse_mmap_flags(json_string_value(v), out, msg, VMSIM__MSG_MAX);
+    if (!json_is_array(v))
+        return say(msg, VMSIM_EPARSE,
+                   "expected a list of flag names or a \"|\"-joined string, got %s",
+                   type_name(v));
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *x = json_array_get(v, i);
+        unsigned bit = 0;
+        int rc;
+
+        if (!json_is_string(x))
+            return say(msg, VMSIM_EPARSE, "flag %zu: expected a string, got %s", i,
+                       type_name(x));
+        rc = vmsim__mmap_flag(json_string_value(x), json_string_length(x), &bit, msg,
+                              VMSIM__MSG_MAX);
+        if (rc < 0)
+            return rc;
+        flags |= bit;
+    }
+    *out = flags;
+    return 0;
+}
+
+/* Parse one field of an event into ev. */
+static int parse_field(struct json_reader *r, vmsim__field f, const json_t *v,
+                       struct vmsim__event *ev, const json_t **sysctl_value, char *msg)
+{
+    int64_t x = 0;
+    int rc = 0, e = 0;
+
+    switch (f) {
+    case VMSIM__F_PID:
+    case VMSIM__F_CHILD:
+        rc = get_int(v, 1, VMSIM__PID_MAX, &x, msg);
+        if (rc == 0)
+            *(f == VMSIM__F_PID ? &ev->pid : &ev->child) = (vmsim_pid_t)x;
+        break;
+    case VMSIM__F_NAME:
+        rc = get_nonempty(v, &ev->name, msg);
+        break;
+    case VMSIM__F_OOM_SCORE_ADJ:
+        rc = get_int(v, -1000, 1000, &x, msg);
+        ev->oom_score_adj = (int)x;
+        break;
+    case VMSIM__F_ADDR:
+        rc = get_addr(v, &ev->addr, msg);
+        break;
+    case VMSIM__F_PTR:
+        rc = get_addr(v, &ev->ptr, msg);
+        break;
+    case VMSIM__F_BASE:
+        rc = get_addr(v, &ev->base, msg);
+        break;
+    case VMSIM__F_LEN:
+        rc = get_size(v, &ev->len, msg);
+        break;
+    case VMSIM__F_SIZE:
+        rc = get_size(v, &ev->size, msg);
+        break;
+    case VMSIM__F_OFFSET:
+        rc = get_size(v, &ev->offset, msg);
+        break;
+    case VMSIM__F_STRIDE:
+        rc = get_size(v, &ev->stride, msg);
+        if (rc == 0 && ev->stride == 0)
+            rc = say(msg, VMSIM_EPARSE, "must be at least 1 byte");
+        break;
+    case VMSIM__F_PAGESIZE:
+        rc = get_size(v, &ev->pagesize, msg);
+        if (rc == 0 && ev->pagesize != 2 * MIB && ev->pagesize != GIB)
+            rc = say(msg, VMSIM_EPARSE, "a huge page size is \"2MiB\" or \"1GiB\"");
+        break;
+    case VMSIM__F_PROT: {
+        const char *s = NULL;
+
+        rc = get_string(v, &s, msg);
+        if (rc == 0)
+            rc = vmsim__parse_prot(s, &ev->prot, msg, VMSIM__MSG_MAX);
+        break;
+    }
+    case VMSIM__F_FLAGS:
+        rc = parse_flags(v, &ev->flags, msg);
+        break;
+    case VMSIM__F_FILE:
+        rc = get_nonempty(v, &ev->file, msg);
+        break;
+    case VMSIM__F_AS:
+        rc = get_string(v, &ev->as, msg);
+        if (rc == 0)
+            rc = vmsim__check_region_name(ev->as, msg, VMSIM__MSG_MAX);
+        break;
+    case VMSIM__F_ADVICE:
+        rc = get_enum(v, advice_names, VMSIM__ADV__COUNT, &ev->advice, msg);
+        break;
+    case VMSIM__F_INCR:
+        rc = get_ssize(v, &ev->incr, msg);
+        break;
+    case VMSIM__F_N:
+        rc = get_count(v, &ev->n, msg);
+        break;
+    case VMSIM__F_DATA:
+        rc = parse_bytes_field(r, v, &ev->data, &ev->data_len, msg);
+        break;
+    case VMSIM__F_EXPECT:
+        rc = parse_bytes_field(r, v, &ev->expect_data, &ev->expect_len, msg);
+        break;
+    case VMSIM__F_ACCESS: {
+        static const char *const kinds[] = {"r", "w"};
+
+        rc = get_enum(v, kinds, 2, &e, msg);
+        ev->access = e == 0 ? VMSIM_READ : VMSIM_WRITE;
+        break;
+    }
+    case VMSIM__F_PAGES:
+        rc = parse_pages(r, v, ev, msg);
+        break;
+    case VMSIM__F_KEY:
+        rc = get_enum(v, sysctl_names, VMSIM__SYSCTL__COUNT, &ev->sysctl, msg);
+        break;
+    case VMSIM__F_VALUE:
+        *sysctl_value = v; /* read once the key is known */
+        break;
+    case VMSIM__F_WHAT: {
+        const char *s = NULL;
+
+        rc = get_string(v, &s, msg);
+        if (rc == 0) {
+            ev->report = vmsim_report_kind_from_name(s);
+            if (ev->report < 0) {
+                char q[96];
+
+                rc = say(msg, VMSIM_EPARSE,
+                         "unknown report \"%s\" (use free, meminfo, vmstat, maps, status, "
+                         "pagetable)",
+                         vmsim__quote(s, strlen(s), 40, q, sizeof(q)));
+            }
+        }
+        break;
+    }
+    default:
+        rc = say(msg, VMSIM_EPARSE, "unknown key");
+        break;
+    }
+    return rc;
+}
+
+static int parse_counter_checks(struct json_reader *r, vmsim__check_key key, const json_t *v,
+                                char *msg)
+{
+    const char *name;
+    json_t *x;
+
+    if (!json_is_object(v))
+        return say(msg, VMSIM_EPARSE, "expected an object of counters, got %s", type_name(v));
+    json_object_foreach((json_t *)v, name, x) {
+        struct vmsim__check c = {.key = key};
+        const char *known = NULL;
+        int rc;
+
+        for (size_t i = 0;; i++) {
+            const char *n = key == VMSIM__CHECK_VMSTAT ? vmsim_vmstat_name(i)
+                                                       : vmsim_meminfo_name(i);
+
+            if (n == NULL)
+                break;
+            if (strcmp(n, name) == 0) {
+                known = n;
+                break;
+            }
+        }
+        if (known == NULL) {
+            char q[96];
+
+            return say(msg, VMSIM_EPARSE, "unknown %s counter \"%s\"",
+                       key == VMSIM__CHECK_VMSTAT ? "vmstat" : "meminfo",
+                       vmsim__quote(name, strlen(name), 40, q, sizeof(q)));
+        }
+        c.counter = known;
+        if (key == VMSIM__CHECK_VMSTAT || strncmp(name, "HugePages_", 10) == 0)
+            rc = get_count(x, &c.u, msg);
+        else
+            rc = get_size(x, &c.u, msg);
+        if (rc < 0)
+            return prefix_key(msg, name, rc);
+        c.text = json_is_string(x) ? json_string_value(x) : NULL;
+        if (add_check(r, &c) < 0)
+            return say(msg, VMSIM_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_check(struct json_reader *r, vmsim__check_key key, const json_t *v,
+                       char *msg)
+{
+    struct vmsim__check c = {.key = key};
+    int rc = 0, e = 0;
+
+    switch (key) {
+    case VMSIM__CHECK_MINFLT:
+    case VMSIM__CHECK_MAJFLT:
+    case VMSIM__CHECK_COW:
+        rc = get_count(v, &c.u, msg);
+        break;
+    case VMSIM__CHECK_RSS:
+    case VMSIM__CHECK_VMSIZE:
+    case VMSIM__CHECK_SWAP:
+    case VMSIM__CHECK_PTE:
+        rc = get_size(v, &c.u, msg);
+        break;
+    case VMSIM__CHECK_ALIVE:
+    case VMSIM__CHECK_OOM_KILLED:
+    case VMSIM__CHECK_PANIC:
+        rc = get_bool(v, &c.b, msg);
+        break;
+    case VMSIM__CHECK_SIGNAL:
+        if (json_is_null(v)) {
+            c.is_null = true;
+        } else {
+            rc = get_enum(v, signal_names, 4, &e, msg);
+            if (rc == 0)
+                c.i = signal_numbers[e];
+        }
+        break;
+    case VMSIM__CHECK_SI_CODE:
+        if (json_is_null(v)) {
+            c.is_null = true;
+        } else {
+            rc = get_enum(v, si_names, 5, &c.i, msg);
+        }
+        break;
+    case VMSIM__CHECK_ERRNO:
+        if (json_is_integer(v) && json_integer_value(v) == 0) {
+            c.i = 0;
+        } else if (json_is_string(v)) {
+            c.i = vmsim_sys_errno_value(json_string_value(v));
+            if (c.i < 0) {
+                char q[96];
+                const char *s = json_string_value(v);
+
+                rc = say(msg, VMSIM_EPARSE, "unknown errno name \"%s\" (e.g. ENOMEM, EINVAL)",
+                         vmsim__quote(s, strlen(s), 40, q, sizeof(q)));
+            }
+        } else {
+            rc = say(msg, VMSIM_EPARSE, "expected 0 or an errno name like \"ENOMEM\", got %s",
+                     json_is_integer(v) ? "a non-zero integer" : type_name(v));
+        }
+        break;
+    case VMSIM__CHECK_VMSTAT:
+    case VMSIM__CHECK_MEMINFO:
+        return parse_counter_checks(r, key, v, msg);
+    default:
+        return say(msg, VMSIM_EPARSE, "unknown check");
+    }
+    if (rc < 0)
+        return rc;
+    c.text = json_is_string(v) ? json_string_value(v) : NULL;
+    if (add_check(r, &c) < 0)
+        return say(msg, VMSIM_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int parse_sysctl_value(struct vmsim__event *ev, const json_t *v, char *msg)
+{
+    int e = 0;
+    int rc;
+
+    if (ev->sysctl == VMSIM__SYSCTL_THP_ENABLED) {
+        rc = get_enum(v, thp_names, 3, &e, msg);
+        ev->value = e;
+        return rc;
+    }
+    return get_int(v, sysctl_range[ev->sysctl][0], sysctl_range[ev->sysctl][1], &ev->value,
+                   msg);
+}
+
+/* Checks across fields, once all are read. */
+static int check_event(struct vmsim__event *ev, char *msg)
+{
+    switch (ev->op) {
+    case VMSIM__OP_MMAP: {
+        unsigned ps = ev->flags & (VMSIM_MAP_PRIVATE | VMSIM_MAP_SHARED);
+        bool anon = (ev->flags & VMSIM_MAP_ANONYMOUS) != 0;
+
+        if (ps != VMSIM_MAP_PRIVATE && ps != VMSIM_MAP_SHARED)
+            return say(msg, VMSIM_EPARSE, "\"flags\" needs exactly one of private and shared");
+        if (anon && VMSIM__HAS(ev, FILE))
+            return say(msg, VMSIM_EPARSE, "\"file\" and the anonymous flag exclude each other");
+        if (!anon && !VMSIM__HAS(ev, FILE))
+            return say(msg, VMSIM_EPARSE, "needs the anonymous flag or a \"file\"");
+        if (VMSIM__HAS(ev, OFFSET) && !VMSIM__HAS(ev, FILE))
+            return say(msg, VMSIM_EPARSE, "\"offset\" needs a \"file\"");
+        if ((ev->flags & VMSIM_MAP_FIXED) && !VMSIM__HAS(ev, ADDR))
+            return say(msg, VMSIM_EPARSE, "the fixed flag needs an \"addr\"");
+        if (VMSIM__HAS(ev, PAGESIZE) && !(ev->flags & VMSIM_MAP_HUGETLB))
+            return say(msg, VMSIM_EPARSE, "\"pagesize\" needs the hugetlb flag");
+        break;
+    }
+    case VMSIM__OP_BRK:
+        if (VMSIM__HAS(ev, ADDR) == VMSIM__HAS(ev, INCR))
+            return say(msg, VMSIM_EPARSE, "needs exactly one of \"addr\" and \"incr\"");
+        break;
+    case VMSIM__OP_R:
+        if (VMSIM__HAS(ev, EXPECT) && VMSIM__HAS(ev, SIZE) && ev->size != ev->expect_len)
+            return say(msg, VMSIM_EPARSE,
+                       "\"size\" is %" PRIu64 " but \"expect\" holds %zu bytes", ev->size,
+                       ev->expect_len);
+        break;
+    case VMSIM__OP_W:
+        if (VMSIM__HAS(ev, DATA) && VMSIM__HAS(ev, SIZE) && ev->size != ev->data_len)
+            return say(msg, VMSIM_EPARSE,
+                       "\"size\" is %" PRIu64 " but \"data\" holds %zu bytes", ev->size,
+                       ev->data_len);
+        break;
+    case VMSIM__OP_FILE:
+        if (VMSIM__HAS(ev, DATA) && ev->data_len > ev->size)
+            return say(msg, VMSIM_EPARSE,
+                       "\"data\" holds %zu bytes, more than \"size\" (%" PRIu64 ")",
+                       ev->data_len, ev->size);
+        break;
+    case VMSIM__OP_EXPECT:
+        if (ev->nr_checks == 0)
+            return say(msg, VMSIM_EPARSE, "checks nothing (give minflt, rss, vmstat, ...)");
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* The keys op allows, for an "unknown key" message. */
+static void allowed_list(vmsim__op op, char *buf, size_t len)
+{
+    size_t o = 0;
+
+    buf[0] = '\0';
+    for (int f = 0; f < VMSIM__F__COUNT && o < len; f++) {
+        if (op_specs[op].allowed & ((uint64_t)1 << f))
+            o += (size_t)snprintf(buf + o, len - o, "%s, ", field_names[f]);
+    }
+    if (op == VMSIM__OP_EXPECT) {
+        for (int k = 0; k < VMSIM__CHECK__COUNT && o < len; k++)
+            o += (size_t)snprintf(buf + o, len - o, "%s, ", check_names[k]);
+    }
+    if (o < len)
+        snprintf(buf + o, len - o, "why");
+}
+
+static int lookup_field(const char *key)
+{
+    for (int f = 0; f < VMSIM__F__COUNT; f++) {
+        if (strcmp(key, field_names[f]) == 0)
+            return f;
+    }
+    return -1;
+}
+
+static int lookup_check(const char *key)
+{
+    for (int k = 0; k < VMSIM__CHECK__COUNT; k++) {
+        if (strcmp(key, check_names[k]) == 0)
+            return k;
+    }
+    return -1;
+}
+
+/*
+ * Parse and validate event `index` (the JSON value v) into *ev, using r's
+ * scratch buffers. Returns 0 or a negative VMSIM_E* with *err filled.
+ */
+static int parse_event(struct json_reader *r, const json_t *v, uint64_t index,
+                       struct vmsim__event *ev, vmsim_trace_error_t *err)
+{
+    const json_t *opv, *sysctl_value = NULL;
+    const char *key;
+    json_t *x;
+    char msg[VMSIM__MSG_MAX], q[96];
+    int op, rc;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->index = index;
+    ev->pid = 1;
+    ev->access = VMSIM_WRITE;
+    ev->stride = VMSIM_PAGE_SIZE;
+    ev->size = 1;
+    r->nr_checks = 0;
+    if (!json_is_object(v)) {
+        say(msg, VMSIM_EPARSE, "an event must be an object, got %s", type_name(v));
+        return event_error(err, index, -1, VMSIM_EPARSE, msg);
+    }
+    opv = json_object_get(v, "op");
+    if (opv == NULL)
+        return event_error(err, index, -1, VMSIM_EPARSE, "missing \"op\"");
+    if (!json_is_string(opv)) {
+        say(msg, VMSIM_EPARSE, "\"op\" must be a string, got %s", type_name(opv));
+        return event_error(err, index, -1, VMSIM_EPARSE, msg);
+    }
+    op = vmsim__op_from_name(json_string_value(opv), json_string_length(opv));
+    if (op < 0) {
+        say(msg, VMSIM_EPARSE, "unknown op \"%s\"",
+            vmsim__quote(json_string_value(opv), json_string_length(opv), 40, q, sizeof(q)));
+        return event_error(err, index, -1, VMSIM_EPARSE, msg);
+    }
+    ev->op = (vmsim__op)op;
+    json_object_foreach((json_t *)v, key, x) {
+        int f;
+
+        if (strcmp(key, "op") == 0)
+            continue;
+        if (strcmp(key, "why") == 0) {
+            rc = get_string(x, &ev->why, msg);
+            if (rc < 0)
+                return event_error(err, index, op, rc, (prefix_key(msg, key, rc), msg));
+            continue;
+        }
+        f = lookup_field(key);
+        if (f >= 0 && (op_specs[op].allowed & ((uint64_t)1 << f))) {
+            rc = parse_field(r, (vmsim__field)f, x, ev, &sysctl_value, msg);
+            if (rc < 0)
+                return event_error(err, index, op, rc, (prefix_key(msg, key, rc), msg));
+            ev->present |= (uint64_t)1 << f;
+            continue;
+        }
+        if (op == VMSIM__OP_EXPECT && (f = lookup_check(key)) >= 0) {
+            rc = parse_check(r, (vmsim__check_key)f, x, msg);
+            if (rc < 0)
+                return event_error(err, index, op, rc, (prefix_key(msg, key, rc), msg));
+            continue;
+        }
+        {
+            char list[400];
+
+            allowed_list((vmsim__op)op, list, sizeof(list));
+            say(msg, VMSIM_EPARSE, "unknown key \"%s\" (op \"%s\" takes %s)",
+                vmsim__quote(key, strlen(key), 40, q, sizeof(q)), vmsim__op_name(ev->op),
+                list);
+            return event_error(err, index, op, VMSIM_EPARSE, msg);
+        }
+    }
+    for (int f = 0; f < VMSIM__F__COUNT; f++) {
+        uint64_t bit = (uint64_t)1 << f;
+
+        if ((op_specs[op].required & bit) && !(ev->present & bit)) {
+            say(msg, VMSIM_EPARSE, "missing \"%s\"", field_names[f]);
+            return event_error(err, index, op, VMSIM_EPARSE, msg);
+        }
+    }
+    if (sysctl_value != NULL) {
+        rc = parse_sysctl_value(ev, sysctl_value, msg);
+        if (rc < 0)
+            return event_error(err, index, op, rc, (prefix_key(msg, "value", rc), msg));
+    }
+    if (ev->op == VMSIM__OP_R && VMSIM__HAS(ev, EXPECT) && !VMSIM__HAS(ev, SIZE))
+        ev->size = ev->expect_len;
+    if (ev->op == VMSIM__OP_W && VMSIM__HAS(ev, DATA) && !VMSIM__HAS(ev, SIZE))
+        ev->size = ev->data_len;
+    if (ev->op != VMSIM__OP_R && ev->op != VMSIM__OP_W && ev->op != VMSIM__OP_X &&
+        !VMSIM__HAS(ev, SIZE))
+        ev->size = 0;
+    ev->checks = r->checks;
+    ev->nr_checks = r->nr_checks;
+    rc = check_event(ev, msg);
+    if (rc < 0)
+        return event_error(err, index, op, rc, msg);
+    return 0;
+}
+
+/* ---- the reader -------------------------------------------------------- */
+
+static int json_next(struct vmsim__reader *base, struct vmsim__event *ev,
+                     vmsim_trace_error_t *err)
+{
+    struct json_reader *r = (struct json_reader *)base;
+    int rc;
+
+    if (r->next >= json_array_size(r->events))
+        return 0;
+    rc = parse_event(r, json_array_get(r->events, r->next), r->next, ev, err);
+    if (rc < 0)
+        return rc;
+    r->next++;
+    return 1;
+}
+
+static void json_close(struct vmsim__reader *base)
+{
+    struct json_reader *r = (struct json_reader *)base;
+
+    json_decref(r->root);
+    free(r->checks);
+    free(r->pages);
+    free(r->bytes);
+    free(r);
+}
+
+static const struct vmsim__reader_ops json_ops = {
+    .name = "json",
+    .next = json_next,
+    .close = json_close,
+};
+
+/* Check the top level and the system object, then every event. */
+static int check_document(struct json_reader *r, vmsim_trace_error_t *err)
+{
+    const json_t *root = r->root, *ver, *sys, *events;
+    const char *key;
+    json_t *v;
+    char q[96];
+
+    if (!json_is_object(root))
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "a trace is a JSON object {\"vmsim\": 1, ...}, not %s",
+                                type_name(root));
+    ver = json_object_get(root, "vmsim");
+    if (ver == NULL)
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "missing \"vmsim\": 1 (the format version) at the top level");
+    if (!json_is_integer(ver))
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "\"vmsim\" must be the integer 1 (the format version), got %s",
+                                type_name(ver));
+    if (json_integer_value(ver) != 1)
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "unsupported trace format version %" PRId64
+                                " (\"vmsim\": this reader knows version 1)",
+                                (int64_t)json_integer_value(ver));
+    json_object_foreach((json_t *)root, key, v) {
+        if (strcmp(key, "vmsim") == 0 || strcmp(key, "system") == 0 ||
+            strcmp(key, "events") == 0)
+            continue;
+        if (strcmp(key, "name") == 0 || strcmp(key, "why") == 0) {
+            if (!json_is_string(v))
+                return vmsim__error_set(err, VMSIM_EPARSE, "\"%s\" must be a string, got %s",
+                                        key, type_name(v));
+            continue;
+        }
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "unknown top-level key \"%s\" (expected vmsim, system, events, "
+                                "name, why)",
+                                vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
+    }
+    sys = json_object_get(root, "system");
+    if (sys != NULL) {
+        int rc = parse_system(&r->base.system, sys, err);
+
+        if (rc < 0)
+            return rc;
+    }
+    events = json_object_get(root, "events");
+    if (events == NULL)
+        return vmsim__error_set(err, VMSIM_EPARSE, "missing \"events\" (a list of events)");
+    if (!json_is_array(events))
+        return vmsim__error_set(err, VMSIM_EPARSE, "\"events\" must be a list, got %s",
+                                type_name(events));
+    r->events = (json_t *)events;
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        struct vmsim__event ev;
+        int rc = parse_event(r, json_array_get(events, i), i, &ev, err);
+
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static bool only_blank(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (!is_ws(buf[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Whether the text is JSON Lines: a first object holding "vmsim" and no
+ * "events", followed by more. */
+static bool looks_like_jsonl(const char *buf, size_t len)
+{
+    json_error_t je;
+    json_t *first = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, &je);
+    bool yes = false;
+
+    if (first != NULL) {
+        yes = json_is_object(first) && json_object_get(first, "vmsim") != NULL &&
+              json_object_get(first, "events") == NULL && je.position > 0 &&
+              (size_t)je.position < len && !only_blank(buf + je.position, len - je.position);
+        json_decref(first);
+    }
+    return yes;
+}
+
+/* Whether the first non-blank line looks like valgrind lackey output. */
+static bool looks_like_lackey(const char *buf, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (buf[i] == '\n' || buf[i] == '\r'))
+        i++;
+    if (len - i >= 2 && buf[i] == '=' && buf[i + 1] == '=')
+        return true;
+    if (len - i >= 3 && buf[i] == 'I' && buf[i + 1] == ' ' && buf[i + 2] == ' ')
+        return true;
+    return len - i >= 3 && buf[i] == ' ' && strchr("LSM", buf[i + 1]) != NULL &&
+           buf[i + 2] == ' ';
+}
+
+static const char nul_text[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
+
+static int open_json(const char *file, const char *buf, size_t len,
+                     struct vmsim__reader **out, vmsim_trace_error_t *err)
+{
+    struct json_reader *r;
+    const char *nul;
+    json_error_t je;
+    int rc;
+
+    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) { /* a UTF-8 byte-order mark */
+        buf += 3;
+        len -= 3;
+    }
+    if (only_blank(buf, len)) {
+        err->line = 1;
+        err->column = 1;
+        return vmsim__error_set(err, VMSIM_EPARSE, "empty trace (expected a JSON object)");
+    }
+    nul = memchr(buf, '\0', len);
+    if (nul != NULL) {
+        /* jansson would take it for the end of the text; say what it is */
+        place_of(buf, (size_t)(nul - buf), &err->line, &err->column);
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "a NUL byte (a JSON text holds none; is this a binary file?)");
+    }
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
+    r->base.ops = &json_ops;
+    snprintf(r->base.file, sizeof(r->base.file), "%s", file);
+    r->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (r->root == NULL) {
+        char text[sizeof(je.text) * 4];
+
+        free(r);
+        if (strncmp(je.text, "end of file expected", 20) == 0 && looks_like_jsonl(buf, len))
+            return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                    "JSON Lines traces are not supported yet");
+        if (looks_like_lackey(buf, len))
+            return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                    "valgrind lackey traces are not supported yet");
+        copy_sanitized(text, sizeof(text), je.text);
+        if (strncmp(text, nul_text, sizeof(nul_text) - 1) == 0) {
+            /* jansson names its own flag; say what it means instead */
+            memmove(text, text + sizeof(nul_text) - 1, strlen(text) - sizeof(nul_text) + 2);
+            prepend(text, sizeof(text), "\\u0000 is not allowed in a string");
+        }
+        locate(buf, len, &je, &err->line, &err->column);
+        return vmsim__error_set(err, VMSIM_EPARSE, "%s", text);
+    }
+    rc = check_document(r, err);
+    if (rc < 0) {
+        json_close(&r->base);
+        return rc;
+    }
+    *out = &r->base;
+    return 0;
+}
+
+int vmsim__reader_open_buffer(const char *file, const char *buf, size_t len,
+                              struct vmsim__reader **out, vmsim_trace_error_t *err)
+{
+    vmsim__error_init(err, file);
+    return open_json(file, buf, len, out, err);
+}
+
+/* Read the whole file into a new buffer. */
+static int slurp(const char *path, char **out, size_t *len, vmsim_trace_error_t *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    if (f == NULL)
+        return vmsim__error_set(err, VMSIM_EIO, "cannot open: %s", strerror(errno));
+    for (;;) {
+        size_t got;
+
+        if (n == cap && grow((void **)&buf, &cap, n + 65536, 1) < 0) {
+            free(buf);
+            fclose(f);
+            return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory reading the trace");
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+
+        free(buf);
+        fclose(f);
+        return vmsim__error_set(err, VMSIM_EIO, "cannot read: %s", strerror(e));
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+int vmsim__reader_open(const char *path, const char *format, struct vmsim__reader **out,
+                       vmsim_trace_error_t *err)
+{
+    bool forced = format != NULL && strcmp(format, "auto") != 0;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    vmsim__error_init(err, path);
+    if (forced && strcmp(format, "json") != 0) {
+        if (strcmp(format, "jsonl") == 0 || strcmp(format, "lackey") == 0 ||
+            strcmp(format, "vmtr") == 0 || strcmp(format, "binary") == 0)
+            return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                    "the %s format is not supported yet (only json)", format);
+        return vmsim__error_set(err, VMSIM_EINVAL,
+                                "unknown trace format \"%s\" (json, jsonl, lackey, vmtr)",
+                                format);
+    }
+    if (!forced && ends_with(path, ".vmtr"))
+        return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                "binary (.vmtr) traces are not supported yet");
+    rc = slurp(path, &buf, &len, err);
+    if (rc < 0)
+        return rc;
+    if (len >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
+        free(buf);
+        return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                "gzip-compressed traces are not supported yet");
+    }
+    rc = open_json(path, buf, len, out, err);
+    free(buf); /* jansson copied what it needs */
+    return rc;
+}
+
+void vmsim__reader_close(struct vmsim__reader *r)
+{
+    if (r != NULL)
+        r->ops->close(r);
+}
