@@ -134,7 +134,8 @@ typedef struct vmsim_config {
     uint64_t swap;             /* swap bytes, 0 = none */
     const char *policy;        /* replacement policy by name */
     const struct vmsim_policy_ops *policy_ops; /* a user policy; overrides `policy` */
-    uint64_t resident_limit;   /* cap on resident user pages; 0 = none */
+    uint64_t resident_limit;   /* bytes: cap on resident user pages (anon + file +
+                                * shmem), a multiple of 4 KiB; 0 = none */
     vmsim_thp_mode thp;
     uint64_t hugepages_2m;     /* hugetlb pool sizes, in huge pages */
     uint64_t hugepages_1g;

@@ -71,7 +71,7 @@ static int config_validate(const vmsim_config_t *cfg)
         return VMSIM_ERANGE;
     if (cfg->fault_around_bytes > PMD_SIZE || cfg->read_ahead_kb > ((uint64_t)1 << 30))
         return VMSIM_ERANGE;
-    if (cfg->resident_limit > cfg->memory / PAGE_SIZE)
+    if (cfg->resident_limit > cfg->memory || cfg->resident_limit % PAGE_SIZE != 0)
         return VMSIM_ERANGE;
     return 0;
 }

@@ -134,7 +134,7 @@ int vmsim__system_apply(const struct vmsim__system *s, vmsim_config_t *cfg,
         cfg->policy = ops->name;
     }
     if (GIVEN(RESIDENT_LIMIT))
-        cfg->resident_limit = s->resident_limit / VMSIM_PAGE_SIZE;
+        cfg->resident_limit = s->resident_limit;
     if (GIVEN(THP))
         cfg->thp = s->thp;
     if (GIVEN(HUGEPAGES)) {
@@ -192,11 +192,11 @@ int vmsim__system_apply(const struct vmsim__system *s, vmsim_config_t *cfg,
         }
     }
 #undef GIVEN
-    if (cfg->resident_limit > cfg->memory / VMSIM_PAGE_SIZE)
+    if (cfg->resident_limit > cfg->memory)
         return vmsim__error_set(err, VMSIM_ERANGE,
                                 "system \"resident_limit\" (%" PRIu64
                                 " bytes) is more than \"memory\" (%" PRIu64 " bytes)",
-                                cfg->resident_limit * VMSIM_PAGE_SIZE, cfg->memory);
+                                cfg->resident_limit, cfg->memory);
     return 0;
 }
 

@@ -4,8 +4,8 @@
  *
  * The context is opaque to policies and its queries are normally
  * implemented by the library (lib/mm/reclaim.c). This file implements them
- * itself over a mock `struct vmsim_policy_ctx` and links only
- * lib/policy/*.c, so the policies are tested without the core. The mock
+ * itself over a mock `struct vmsim_policy_ctx` and links only the files of
+ * lib/policy/, so the policies are tested without the core. The mock
  * checks the contract from the policy's side too: every query names an
  * admitted frame, and vmsim_frame_set_active() is never called from admit.
  *
@@ -78,6 +78,7 @@ struct vmsim_policy_ctx {
     int swappiness;
     bool in_admit;
     uint64_t nr_activate, nr_deactivate;
+    uint64_t nr_anon_queries; /* queries about anonymous frames */
 };
 
 static uint64_t splitmix64(uint64_t *s)
@@ -140,6 +141,7 @@ static void check_frame(const vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 bool vmsim_frame_is_pinned(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 {
     check_frame(ctx, pfn);
+    ctx->nr_anon_queries += ctx->anon[pfn];
     return ctx->pinned[pfn];
 }
 
@@ -148,6 +150,7 @@ bool vmsim_frame_test_and_clear_accessed(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pf
     bool young;
 
     check_frame(ctx, pfn);
+    ctx->nr_anon_queries += ctx->anon[pfn];
     young = ctx->accessed[pfn];
     ctx->accessed[pfn] = false;
     return young;
@@ -453,6 +456,8 @@ static void test_create_enomem(void **state)
         rc = ops->create(64, NULL, &st);
         calloc_fail_at = -1;
         if (rc == 0) {
+            /* success without having been refused an allocation */
+            assert_true(calloc_calls <= k);
             assert_true(st != (void *)&k);
             ops->destroy(st);
             assert_int_equal(live_blocks, before);
@@ -682,6 +687,7 @@ static void test_empty_and_pinned(void **state)
         if (d.ctx->admitted[f])
             drv_forget(&d, f);
     assert_int_equal(drv_select(&d, &v), VMSIM_EOOM); /* empty again */
+    d.ctx->pinned[3] = false;
     drv_admit(&d, 3);
     assert_int_equal(drv_select(&d, &v), 0);
     assert_int_equal(v, 3);
@@ -1174,7 +1180,8 @@ static void test_linux_swappiness(void **state)
 }
 
 /* Anonymous pages that cannot go (no swap) leave file pages to reclaim,
- * whatever the swappiness, and only then is memory exhausted. */
+ * whatever the swappiness, without being scanned (one probe per victim);
+ * only then is memory exhausted. */
 static void test_linux_anon_pinned(void **state)
 {
     struct drv d = drv_new("linux", 20, 1);
@@ -1189,6 +1196,9 @@ static void test_linux_anon_pinned(void **state)
     }
     for (int i = 0; i < 10; i++)
         assert_true(drv_evict(&d) % 2 == 1);
+    if (d.ctx->nr_anon_queries > 10)
+        fail_msg("%" PRIu64 " queries about anonymous pages for 10 file victims",
+                 d.ctx->nr_anon_queries);
     assert_int_equal(drv_select(&d, &v), VMSIM_EOOM);
     d.ctx->pinned[8] = false; /* swap space appears for one */
     assert_int_equal(drv_select(&d, &v), 0);

@@ -784,6 +784,87 @@ static void test_replay_resident_limit_above_memory(void **state)
                               "bytes) is more than \"memory\" (1048576 bytes)");
 }
 
+static void test_replay_panic(void **state)
+{
+    struct fails fails = {0};
+    char line[1024];
+    vmsim_t *sim = NULL;
+    int status;
+
+    (void)state;
+    status = replay_text("panic",
+                         "{\"vmsim\": 1, \"system\": {\"memory\": \"1MiB\", \"panic_on_oom\": 1, "
+                         "\"overcommit_memory\": 1},"
+                         " \"events\": ["
+                         "{\"op\": \"mmap\", \"len\": \"2MiB\", \"prot\": \"rw\", "
+                         "\"flags\": \"private|anonymous\", \"as\": \"big\"},"
+                         "{\"op\": \"touch\", \"addr\": \"big\", \"len\": \"2MiB\"},"
+                         "{\"op\": \"w\", \"addr\": \"nowhere\", \"why\": \"skipped: stopped\"},"
+                         "{\"op\": \"expect\", \"panic\": true, \"alive\": true},"
+                         "{\"op\": \"expect\", \"panic\": false}]}",
+                         true, line, sizeof(line), &fails, &sim);
+    assert_int_equal(status, VMSIM_REPLAY_PANIC);
+    assert_string_equal(line, "test_trace_json_panic.json: event 1 (op \"touch\"): Kernel panic - "
+                              "not syncing: Out of memory: system-wide panic_on_oom is enabled");
+    /* the expects after the panic ran: the first held, the second failed */
+    assert_int_equal(fails.n, 1);
+    assert_non_null(strstr(fails.first, "event 4 (op \"expect\"): panic: expected false, got true"));
+    assert_true(vmsim_panicked(sim));
+    vmsim_destroy(sim);
+}
+
+static void test_replay_track_data(void **state)
+{
+    struct fails fails = {0};
+    char line[1024];
+    int status;
+
+    (void)state;
+    status = replay_text("data",
+                         "{\"vmsim\": 1, \"system\": {\"memory\": \"64MiB\", \"track_data\": true},"
+                         " \"events\": ["
+                         "{\"op\": \"mmap\", \"len\": \"1p\", \"prot\": \"rw\", "
+                         "\"flags\": \"private|anonymous\", \"as\": \"b\"},"
+                         "{\"op\": \"w\", \"addr\": \"b+8\", \"data\": \"0x6869\"},"
+                         "{\"op\": \"r\", \"addr\": \"b+8\", \"expect\": \"hi\"},"
+                         "{\"op\": \"fork\", \"child\": 2},"
+                         "{\"op\": \"w\", \"pid\": 2, \"addr\": \"b+8\", \"data\": \"HO\"},"
+                         "{\"op\": \"r\", \"pid\": 1, \"addr\": \"b+8\", \"expect\": \"hi\"},"
+                         "{\"op\": \"r\", \"pid\": 2, \"addr\": \"b+8\", \"expect\": \"Hi\"}]}",
+                         true, line, sizeof(line), &fails, NULL);
+    assert_int_equal(status, VMSIM_REPLAY_EXPECT_FAILED);
+    assert_int_equal(fails.n, 1);
+    assert_non_null(strstr(fails.first, "event 6 (op \"r\"): pid 2 bytes at 0x"));
+    assert_non_null(strstr(fails.first, ": expected \"Hi\", got \"HO\" (first difference at byte 1)"));
+}
+
+static void test_replay_heap(void **state)
+{
+    struct fails fails = {0};
+    char line[1024];
+    vmsim_t *sim = NULL;
+    int status;
+
+    (void)state;
+    status = replay_text("heap",
+                         TRACE("{\"op\": \"malloc\", \"size\": 100, \"as\": \"p\"},"
+                               "{\"op\": \"w\", \"addr\": \"p+99\"},"
+                               "{\"op\": \"realloc\", \"ptr\": \"p\", \"size\": \"1MiB\", "
+                               "\"as\": \"p\"},"
+                               "{\"op\": \"w\", \"addr\": \"p+1048575\"},"
+                               "{\"op\": \"free\", \"ptr\": \"p\"},"
+                               "{\"op\": \"calloc\", \"n\": 4, \"size\": 8, \"as\": \"q\"},"
+                               "{\"op\": \"free\", \"ptr\": \"q\"},"
+                               "{\"op\": \"expect\", \"errno\": 0, \"alive\": true},"
+                               "{\"op\": \"free\", \"ptr\": \"q\", \"why\": \"double free\"},"
+                               "{\"op\": \"expect\", \"alive\": false, \"signal\": \"SIGABRT\", "
+                               "\"si_code\": \"SI_TKILL\"}"),
+                         true, line, sizeof(line), &fails, &sim);
+    if (status != VMSIM_REPLAY_OK)
+        fail_msg("status %d: %s / %s", status, line, fails.first);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -802,6 +883,9 @@ int main(void)
         cmocka_unit_test(test_replay_first_event_spawns_init),
         cmocka_unit_test(test_replay_overrides_and_bad_paths),
         cmocka_unit_test(test_replay_resident_limit_above_memory),
+        cmocka_unit_test(test_replay_panic),
+        cmocka_unit_test(test_replay_track_data),
+        cmocka_unit_test(test_replay_heap),
     };
 
     return cmocka_run_group_tests_name("trace_json", tests, NULL, NULL);
