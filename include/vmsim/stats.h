@@ -186,7 +186,8 @@ VMSIM_API int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_in
 /* "SIGSEGV", "SIGBUS", "SIGKILL", "SIGABRT" ("" for 0); never NULL. */
 VMSIM_API const char *vmsim_signal_name(int sig);
 /* "SEGV_MAPERR", "SEGV_ACCERR", "BUS_ADRERR", "SI_KERNEL", "SI_TKILL",
- * "SI_USER" (SIGKILL from the OOM killer); "" without a signal. */
+ * "SI_USER"; the OOM killer's SIGKILL is SI_KERNEL (SEND_SIG_PRIV); "" without
+ * a signal. */
 VMSIM_API const char *vmsim_si_code_name(int sig, int si_code);
 
 /* Store up to n pids, ascending, of every process ever spawned; return how

@@ -130,6 +130,13 @@ VMSIM_API void vmsim_replay_options_init(vmsim_replay_options_t *opt);
  * releases it with vmsim_destroy(), e.g. after printing its summary with
  * vmsim_report_write(*sim_out, VMSIM_REPORT_SUMMARY, 0, stdout). With
  * sim_out NULL the machine is destroyed before return.
+ *
+ * Process 1 ("init") exists at start unless the first event spawns pid 1.
+ * A failed expect does not stop the replay; a panic does, at the event
+ * that caused it. With policy "opt" the trace is replayed twice: a silent
+ * pre-pass records every page access so that OPT knows the future
+ * (vmsim_set_future); the machine returned no longer holds that table.
+ * The machine keeps opt->on_event (and event_ctx) as its callback.
  */
 VMSIM_API int vmsim_replay(const char *path, const vmsim_replay_options_t *opt,
                            vmsim_t **sim_out, vmsim_replay_result_t *result,

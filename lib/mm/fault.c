@@ -417,7 +417,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     if (ret == VMSIM__EKILLED) {
         /* the OOM killer chose this process: it dies as the fault unwinds */
         count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
-        vmsim__proc_kill(sim, p, VMSIM_SIGKILL, 0, 0);
+        vmsim__proc_kill(sim, p, VMSIM_SIGKILL, VMSIM_SI_KERNEL, 0);
         return VMSIM_OUT_OOM;
     }
     if (ret < 0)

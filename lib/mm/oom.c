@@ -137,6 +137,6 @@ int vmsim__out_of_memory(struct vmsim *sim, bool memcg)
     vmsim__emit(sim, VMSIM_EV_OOM_KILL, victim->pid, 0, UINT64_MAX, VMSIM_OUT_OOM, "oom-kill");
     if (victim == sim->current)
         return VMSIM__EKILLED; /* dies when the fault unwinds */
-    vmsim__proc_kill(sim, victim, VMSIM_SIGKILL, 0, 0);
+    vmsim__proc_kill(sim, victim, VMSIM_SIGKILL, VMSIM_SI_KERNEL, 0);
     return 0;
 }

@@ -367,20 +367,20 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 /* Reclaim up to nr pages. Returns how many went. */
 static uint64_t reclaim(struct vmsim *sim, uint64_t nr, bool direct)
 {
-    uint64_t done = 0, failures = 0;
+    uint64_t done = 0;
 
     if (sim->in_reclaim)
         return 0;
     sim->in_reclaim = true;
-    while (done < nr && failures < 64) {
+    while (done < nr) {
         vmsim_pfn_t victim;
 
         if (sim->policy->select_victim(sim->policy_state, sim->pctx, &victim) < 0)
             break;
-        if (vmsim__evict(sim, victim, direct) < 0) {
-            failures++;
-            continue;
-        }
+        /* A policy cannot learn that an eviction failed and would offer the
+         * same frame again: stop here. */
+        if (vmsim__evict(sim, victim, direct) < 0)
+            break;
         done++;
     }
     sim->in_reclaim = false;

@@ -312,7 +312,7 @@ static int unuse_mm(struct vmsim *sim, struct vmsim__proc *p)
                 continue;
             err = vmsim__do_swap_page(&vf);
             if (err == VMSIM__EKILLED) {
-                vmsim__proc_kill(sim, p, VMSIM_SIGKILL, 0, 0);
+                vmsim__proc_kill(sim, p, VMSIM_SIGKILL, VMSIM_SI_KERNEL, 0);
                 p->oom_killed = true;
                 return 0;
             }

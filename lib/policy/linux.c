@@ -41,9 +41,12 @@
  *         - ref only, file page, dirty -> rotate (RECLAIM_CLEAN keeps a
  *                             dirty page);
  *         - otherwise       -> the victim.
- *       A page the core activated while it sat on our inactive list moves
- *       to our active list first. A pinned page (mlocked, or anonymous with
- *       no slot) is rotated to the inactive head.
+ *       Anonymous pages, like file pages, need this second reference to be
+ *       activated (Linux >= 5.9; before, any young anonymous page was
+ *       activated at once). A page the core activated while it sat on our
+ *       inactive list moves to our active list first. A pinned page
+ *       (mlocked, or anonymous with no slot) is rotated to the inactive
+ *       head.
  *    4. If the chosen type has no victim, try the other; if both fail
  *       (pinned pages everywhere), take the first unpinned page from the
  *       tails of the lists; VMSIM_EOOM when every page is pinned.
@@ -98,8 +101,7 @@ enum { TYPE_ANON = 0, TYPE_FILE = 1 };
 /* Per-frame flag bits. */
 enum {
     F_LRU_MASK = 3u,        /* which list */
-    F_ON_LRU = 1u << 2,     /* admitted */
-    F_REFERENCED = 1u << 3, /* PG_referenced: seen young once already */
+    F_REFERENCED = 1u << 2, /* PG_referenced: seen young once already */
 };
 
 #define MAX_SWAPPINESS 200
@@ -170,10 +172,10 @@ static void add_head(struct lnx *s, uint32_t f, unsigned lru)
         l->tail = f;
     l->head = f;
     l->nr++;
-    s->flags[f] = (uint8_t)((s->flags[f] & ~F_LRU_MASK) | F_ON_LRU | lru);
+    s->flags[f] = (uint8_t)((s->flags[f] & ~F_LRU_MASK) | lru);
 }
 
-static void del(struct lnx *s, uint32_t f)
+static void unlink_frame(struct lnx *s, uint32_t f)
 {
     struct lru_list *l = &s->lists[lru_of(s, f)];
     uint32_t n = s->next[f], p = s->prev[f];
@@ -192,7 +194,7 @@ static void del(struct lnx *s, uint32_t f)
 /* Move f to the head of list lru (possibly its own: a rotation). */
 static void move_head(struct lnx *s, uint32_t f, unsigned lru)
 {
-    del(s, f);
+    unlink_frame(s, f);
     add_head(s, f, lru);
 }
 
@@ -365,7 +367,7 @@ static void linux_forget(void *state, vmsim_pfn_t pfn)
     struct lnx *s = state;
     uint32_t f = (uint32_t)pfn;
 
-    del(s, f);
+    unlink_frame(s, f);
     s->flags[f] = 0;
 }
 

@@ -144,30 +144,6 @@ static int list_vmas(const vmsim_t *sim, vmsim_pid_t pid, vmsim_vma_info_t **out
     return 0;
 }
 
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case VMSIM_SIGSEGV: return "SIGSEGV";
-    case VMSIM_SIGBUS: return "SIGBUS";
-    case VMSIM_SIGKILL: return "SIGKILL";
-    default: return NULL;
-    }
-}
-
-/* The si_code's Linux name for this signal, or NULL if unknown. */
-static const char *si_code_name(int sig, int code)
-{
-    if (code == VMSIM_SI_KERNEL)
-        return "SI_KERNEL";
-    if (sig == VMSIM_SIGSEGV && code == VMSIM_SEGV_MAPERR)
-        return "SEGV_MAPERR";
-    if (sig == VMSIM_SIGSEGV && code == VMSIM_SEGV_ACCERR)
-        return "SEGV_ACCERR";
-    if (sig == VMSIM_SIGBUS && code == VMSIM_BUS_ADRERR)
-        return "BUS_ADRERR";
-    return NULL;
-}
-
 /* Write s, escaped as the kernel escapes a task name in status (\n, \\). */
 static void put_task_name(FILE *out, const char *s)
 {
@@ -1391,7 +1367,7 @@ typedef char summary_row[NR_COLS][24];
 
 static void summary_cells(const vmsim_proc_info_t *pi, summary_row row)
 {
-    const char *sig = signal_name(pi->signal);
+    const char *sig = vmsim_signal_name(pi->signal);
     size_t i;
 
     snprintf(row[COL_PID], sizeof(row[0]), "%" PRId32, pi->pid);
@@ -1400,7 +1376,7 @@ static void summary_cells(const vmsim_proc_info_t *pi, summary_row row)
     row[COL_NAME][i] = '\0';
     if (pi->alive)
         snprintf(row[COL_STATE], sizeof(row[0]), "alive");
-    else if (sig != NULL)
+    else if (sig[0] != '\0')
         snprintf(row[COL_STATE], sizeof(row[0]), "%s", sig);
     else if (pi->signal != 0)
         snprintf(row[COL_STATE], sizeof(row[0]), "signal %d", pi->signal);
@@ -1556,7 +1532,7 @@ static int summary_proc_json(const vmsim_t *sim, vmsim_pid_t pid, json_t *list)
 {
     vmsim_proc_info_t pi;
     json_t *o;
-    const char *code;
+    const char *name;
     char num[16];
     int bad = 0;
 
@@ -1573,11 +1549,12 @@ static int summary_proc_json(const vmsim_t *sim, vmsim_pid_t pid, json_t *list)
         bad |= set_str(o, "signal", NULL);
         bad |= set_str(o, "si_code", NULL);
     } else {
+        name = vmsim_signal_name(pi.signal);
         snprintf(num, sizeof(num), "%d", pi.signal);
-        bad |= set_str(o, "signal", signal_name(pi.signal) ? signal_name(pi.signal) : num);
-        code = si_code_name(pi.signal, pi.si_code);
+        bad |= set_str(o, "signal", name[0] != '\0' ? name : num);
+        name = vmsim_si_code_name(pi.signal, pi.si_code);
         snprintf(num, sizeof(num), "%d", pi.si_code);
-        bad |= set_str(o, "si_code", code != NULL ? code : num);
+        bad |= set_str(o, "si_code", name[0] != '\0' ? name : num);
     }
     bad |= set_bool(o, "oom_killed", pi.oom_killed);
     bad |= set_u64(o, "minflt", pi.minflt);

@@ -1394,6 +1394,7 @@ static bool looks_like_lackey(const char *buf, size_t len)
            buf[i + 2] == ' ';
 }
 
+static const char big_text[] = " (overflows 64 bits; give large values as strings)";
 static const char nul_text[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
 
 static int open_json(const char *file, const char *buf, size_t len,
@@ -1437,6 +1438,15 @@ static int open_json(const char *file, const char *buf, size_t len,
             return vmsim__error_set(err, VMSIM_ENOTSUP,
                                     "valgrind lackey traces are not supported yet");
         copy_sanitized(text, sizeof(text), je.text);
+        if (strncmp(text, "too big", 7) == 0 && strstr(text, "integer") != NULL) {
+            /* "too big integer near '...'": say which limit */
+            char *near = strstr(text, " near ");
+
+            if (near != NULL)
+                prepend(near, sizeof(text) - (size_t)(near - text), big_text);
+            else if (strlen(text) + sizeof(big_text) < sizeof(text))
+                strcat(text, big_text);
+        }
         if (strncmp(text, nul_text, sizeof(nul_text) - 1) == 0) {
             /* jansson names its own flag; say what it means instead */
             memmove(text, text + sizeof(nul_text) - 1, strlen(text) - sizeof(nul_text) + 2);

@@ -231,8 +231,7 @@ struct replay {
     FILE *report_out;
     bool prepass;         /* OPT's pre-pass: record accesses, no output */
     uint64_t *future;     /* OPT's next-use table, given to the machine */
-    bool panicked;        /* a PANIC event was seen */
-    char panic_cause[128]; /* its cause, "" if none */
+    bool panicked;        /* a call reported the panic */
 };
 
 /* Fill the replay's error for event ev. Returns code. */
@@ -368,7 +367,8 @@ static int resolve(struct replay *rp, const struct vmsim__event *ev,
     if (a->minus ? !vmsim__sub_ok(g->addr, a->value, out)
                  : !vmsim__add_ok(g->addr, a->value, out))
         return fail(rp, ev, VMSIM_ERANGE, "\"%s\": region \"%s\" (0x%" PRIx64 ") %c 0x%" PRIx64
-                    " is outside 64 bits", key, q, g->addr, a->minus ? '-' : '+', a->value);
+                    " %s", key, q, g->addr, a->minus ? '-' : '+', a->value,
+                    a->minus ? "goes below 0" : "overflows 64 bits");
     return 0;
 }
 
@@ -523,8 +523,8 @@ static int do_brk(struct replay *rp, const struct vmsim__event *ev)
             return set_errno(rp, ev, ev->pid, 0);
         /* glibc's sbrk() fails with ENOMEM when the sum wraps. */
         if (ev->incr > 0 ? !vmsim__add_ok(cur, (uint64_t)ev->incr, &target)
-                         : !vmsim__sub_ok(cur, 0 - (uint64_t)ev->incr, &target) ||
-                               target == 0)
+                         : (!vmsim__sub_ok(cur, 0 - (uint64_t)ev->incr, &target) ||
+                            target == 0))
             return set_errno(rp, ev, ev->pid, VMSIM_SYS_ENOMEM);
     }
     rc = vmsim_brk(rp->sim, ev->pid, target, NULL);
@@ -645,7 +645,7 @@ static int do_touch(struct replay *rp, const struct vmsim__event *ev)
         return rc;
     if (!vmsim__add_ok(va, ev->len, &end))
         return fail(rp, ev, VMSIM_ERANGE, "the range 0x%" PRIx64 " + %" PRIu64
-                    " bytes is outside 64 bits", va, ev->len);
+                    " bytes overflows 64 bits", va, ev->len);
     for (uint64_t off = 0; off < ev->len; off += ev->stride) {
         if ((rc = access1(rp, ev, va + off, 1, ev->access)) < 0)
             return rc;
@@ -667,7 +667,7 @@ static int do_refs(struct replay *rp, const struct vmsim__event *ev)
     for (size_t i = 0; i < ev->nr_pages; i++) {
         if (!vmsim__add_ok(base, ev->pages[i] << VMSIM_PAGE_SHIFT, &va))
             return fail(rp, ev, VMSIM_ERANGE, "\"pages\": page %" PRIu64
-                        " of 0x%" PRIx64 " is outside 64 bits", ev->pages[i], base);
+                        " of 0x%" PRIx64 " overflows 64 bits", ev->pages[i], base);
         if ((rc = access1(rp, ev, va, 1, ev->access)) < 0)
             return rc;
         if (rp->panicked || !alive(rp, ev->pid))
@@ -1070,19 +1070,6 @@ static int apply(struct replay *rp, const struct vmsim__event *ev)
     }
 }
 
-static void on_event(void *ctx, const vmsim_event_t *ev)
-{
-    struct replay *rp = ctx;
-
-    if (ev->type == VMSIM_EV_PANIC) {
-        rp->panicked = true;
-        if (ev->cause != NULL && ev->cause[0] != '\0')
-            snprintf(rp->panic_cause, sizeof(rp->panic_cause), "%s", ev->cause);
-    }
-    if (rp->opt->on_event != NULL && !rp->prepass)
-        rp->opt->on_event(rp->opt->event_ctx, ev);
-}
-
 /* The exit status for an error code. */
 static int status_of(int code)
 {
@@ -1126,8 +1113,10 @@ static int build(struct replay *rp, vmsim_t **out)
     rc = vmsim__system_apply(&sys, &cfg, rp->err);
     if (rc < 0)
         return rc;
-    cfg.on_event = on_event;
-    cfg.event_ctx = rp;
+    /* The user's callback as is: the machine outlives this replay, so it
+     * must not call back into the replay's state. The pre-pass is silent. */
+    cfg.on_event = rp->prepass ? NULL : rp->opt->on_event;
+    cfg.event_ctx = rp->opt->event_ctx;
     rc = vmsim_create(&cfg, out);
     if (rc == VMSIM_ENOMEM)
         return vmsim__error_set(rp->err, rc, "system: out of host memory building the machine");
@@ -1152,17 +1141,34 @@ static void free_state(struct replay *rp)
     }
 }
 
+/* The panic line, as the kernel logged it, for event ev. Returns
+ * VMSIM_EPANIC. */
+static int panic_line(struct replay *rp, const struct vmsim__event *ev)
+{
+    static const char prefix[] = "Kernel panic - not syncing: ";
+    uint64_t seq = vmsim_kmsg_seq(rp->sim);
+
+    for (uint64_t n = 0; n < 16 && seq > 0; n++) {
+        const char *line = vmsim_kmsg(rp->sim, --seq);
+
+        if (line != NULL && strncmp(line, prefix, sizeof(prefix) - 1) == 0)
+            return fail(rp, ev, VMSIM_EPANIC, "%s", line);
+    }
+    /* not logged: the cause Linux gives for panic_on_oom */
+    return fail(rp, ev, VMSIM_EPANIC, "%sOut of memory: %s panic_on_oom is enabled", prefix,
+                vmsim_config(rp->sim)->panic_on_oom == 2 ? "compulsory" : "system-wide");
+}
+
 /*
  * Run every event; returns 0 or the negative code of the error in rp->err.
- * After a panic the machine is stopped: later events are skipped, except
- * `expect` events, which still observe the final state (that is what
- * "panic": true is for); the result is VMSIM_EPANIC whatever they find.
+ * A panic ends the replay at the event that caused it (VMSIM_EPANIC, with
+ * the panic line as the message): the machine is stopped, and TRACE_FORMAT
+ * says replay stops.
  */
 static int run(struct replay *rp)
 {
     struct vmsim__event ev;
-    vmsim_trace_error_t panic_err;
-    bool first = true, stopped = false;
+    bool first = true;
     char why[256];
     int rc;
 
@@ -1181,35 +1187,16 @@ static int run(struct replay *rp)
         }
         first = false;
         if (rc == 0)
-            break;
-        if (stopped) {
-            if (ev.op == VMSIM__OP_EXPECT && !rp->prepass && (rc = do_expect(rp, &ev)) < 0)
-                return rc;
-            continue;
-        }
+            return 0;
         rc = apply(rp, &ev);
         if (rc < 0)
             return rc;
         rp->res.nr_events++;
-        if (rp->panicked || vmsim_panicked(rp->sim)) {
-            if (rp->panic_cause[0] == '\0') /* the cause Linux gives most often */
-                snprintf(rp->panic_cause, sizeof(rp->panic_cause),
-                         "Out of memory: %s panic_on_oom is enabled",
-                         vmsim_config(rp->sim)->panic_on_oom == 2 ? "compulsory"
-                                                                  : "system-wide");
-            fail(rp, &ev, VMSIM_EPANIC, "Kernel panic - not syncing: %s", rp->panic_cause);
-            panic_err = *rp->err;
-            stopped = true;
-            continue;
-        }
+        if (rp->panicked || vmsim_panicked(rp->sim))
+            return panic_line(rp, &ev);
         if (rp->opt->check && !rp->prepass && vmsim_check(rp->sim, why, sizeof(why)) != 0)
             return fail(rp, &ev, VMSIM_ECORRUPT, "vmsim_check: %s", why);
     }
-    if (stopped) {
-        *rp->err = panic_err;
-        return VMSIM_EPANIC;
-    }
-    return 0;
 }
 
 /* ---- OPT's pre-pass ----------------------------------------------------- */

@@ -150,7 +150,7 @@ static int scan_hex(const char *s, size_t n, uint64_t *out, const char *what,
                        vmsim__quote(s + i, 1, 1, c, sizeof(c)));
         }
         if (v >> 60 != 0)
-            return say(msg, msg_len, VMSIM_ERANGE, "bad %s \"%s\": more than 64 bits", what,
+            return say(msg, msg_len, VMSIM_ERANGE, "bad %s \"%s\": overflows 64 bits", what,
                        vmsim__quote(whole, strlen(whole), 40, q, sizeof(q)));
         v = v << 4 | (uint64_t)d;
     }
@@ -191,7 +191,7 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
                    "bad size \"%s\": expected a number, e.g. 4096, \"4KiB\" or \"2p\"", q);
     for (; i < n && is_digit(s[i]); i++) {
         if (!vmsim__mul_ok(v, 10, &v) || !vmsim__add_ok(v, (uint64_t)(s[i] - '0'), &v))
-            return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": more than 64 bits", q);
+            return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": overflows 64 bits", q);
     }
     if (i < n && s[i] == '.') {
         frac_start = ++i;
@@ -229,7 +229,7 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
         frac = t / 10;
     }
     if ((shift > 0 && v > (UINT64_MAX >> shift)) || !vmsim__add_ok(v << shift, frac, &v))
-        return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": more than 64 bits", q);
+        return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": overflows 64 bits", q);
     *out = v;
     return 0;
 }
@@ -304,7 +304,7 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
         for (; i < n && is_digit(s[i]); i++) {
             if (!vmsim__mul_ok(a.value, 10, &a.value) ||
                 !vmsim__add_ok(a.value, (uint64_t)(s[i] - '0'), &a.value))
-                return say(msg, msg_len, VMSIM_ERANGE, "bad address \"%s\": more than 64 bits",
+                return say(msg, msg_len, VMSIM_ERANGE, "bad address \"%s\": overflows 64 bits",
                            q);
         }
     } else if (is_name_start(s[0])) {
@@ -338,7 +338,7 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
         } else if (s[i] == '+' ? !vmsim__add_ok(a.value, off, &a.value)
                                : !vmsim__sub_ok(a.value, off, &a.value)) {
             return say(msg, msg_len, VMSIM_ERANGE, "bad address \"%s\": %s", q,
-                       s[i] == '+' ? "more than 64 bits" : "below 0");
+                       s[i] == '+' ? "overflows 64 bits" : "below 0");
         }
     }
     *out = a;

@@ -1093,6 +1093,106 @@ static void test_summary(void **state)
     json_decref(root);
 }
 
+/* Swap entries in the dump, and an OOM-killed process in the summary. */
+static void test_swap_and_oom(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_pte_info_t pte, first_swap = {.level = -1};
+    vmsim_proc_info_t pi;
+    uint64_t nr_present = 0, nr_swap = 0;
+    unsigned out = 0;
+    int rc = 0, first_index = -1;
+    vmsim_vaddr_t hog;
+    char *text, want[256];
+    json_t *root, *o;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 16 * MiB;
+    cfg.swap = 8 * MiB;
+    cfg.resident_limit = 16 * 4096;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "init", 0), 0);
+    mmap_fixed(sim, 1, VA_A, 32 * 4096, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+               VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED);
+    test_touch(sim, 1, VA_A, 32 * 4096, VMSIM_WRITE);
+    for (int i = 0; i < 32; i++) {
+        assert_int_equal(vmsim_pte_lookup(sim, 1, VA_A + (uint64_t)i * 4096, &pte), 0);
+        nr_present += pte.present;
+        nr_swap += pte.swap;
+        if (pte.swap && first_index < 0) {
+            first_index = i;
+            first_swap = pte;
+        }
+    }
+    assert_true(nr_swap > 0); /* 32 pages under a 16-page limit */
+    assert_true(first_index >= 0);
+
+    text = render(sim, VMSIM_REPORT_PAGETABLE, 1);
+    snprintf(want, sizeof(want),
+             "              [%3d] %016" PRIx64 " not present        swapped out: slot %" PRIu64
+             " (page at %012" PRIx64 ")",
+             first_index, first_swap.entry, first_swap.swap_slot,
+             VA_A + (uint64_t)first_index * 4096);
+    assert_line(text, want);
+    snprintf(want, sizeof(want),
+             "Leaves: %" PRIu64 " x 4K, 0 x 2M, 0 x 1G present; %" PRIu64
+             " swap entries; 0 PROT_NONE",
+             nr_present, nr_swap);
+    assert_line(text, want);
+    free(text);
+
+    pi = test_info(sim, 1);
+    assert_true(pi.vmswap == nr_swap * 4096);
+    text = render(sim, VMSIM_REPORT_STATUS, 1);
+    snprintf(want, sizeof(want), "VmSwap:\t%8" PRIu64 " kB", nr_swap * 4);
+    assert_line(text, want);
+    free(text);
+
+    /* a hog with no swap left is killed by the OOM killer */
+    assert_int_equal(vmsim_spawn(sim, 2, "hog", 0), 0);
+    hog = test_mmap_anon(sim, 2, 0, 64 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+                         VMSIM_MAP_NORESERVE);
+    for (uint64_t off = 0; off < 64 * MiB && rc == 0 && test_info(sim, 2).alive; off += 4096)
+        rc = vmsim_access(sim, 2, hog + off, 1, VMSIM_WRITE, &out);
+    assert_int_equal(rc, 0);
+    pi = test_info(sim, 2);
+    assert_false(pi.alive);
+    assert_true(pi.oom_killed);
+
+    text = render(sim, VMSIM_REPORT_SUMMARY, 0);
+    {
+        char line[256], name[32], st[32];
+        long at = -1;
+        int pid;
+
+        for (size_t i = 0; line_at(text, i, line, sizeof(line)); i++)
+            if (sscanf(line, "%d %31s %31s", &pid, name, st) == 3 && pid == 2)
+                at = (long)i;
+        assert_true(at >= 0);
+        assert_true(line_at(text, (size_t)at, line, sizeof(line)));
+        assert_string_equal(name, "hog");
+        assert_string_equal(st, "SIGKILL");
+        assert_true(strlen(line) > 4 && strcmp(line + strlen(line) - 5, "  yes") == 0);
+    }
+    snprintf(want, sizeof(want), "  %-14s%" PRIu64, "oom_kill", test_vmstat(sim, "oom_kill"));
+    assert_line(text, want);
+    assert_true(test_vmstat(sim, "oom_kill") >= 1);
+    free(text);
+
+    root = render_json(sim, VMSIM_REPORT_SUMMARY, 2);
+    o = json_array_get(json_object_get(root, "processes"), 0);
+    assert_int_equal(jint(o, "pid"), 2);
+    assert_true(json_is_false(json_object_get(o, "alive")));
+    assert_true(json_is_true(json_object_get(o, "oom_killed")));
+    assert_string_equal(jstr(o, "signal"), "SIGKILL");
+    assert_true((uint64_t)jint(json_object_get(root, "vmstat"), "pswpout") ==
+                test_vmstat(sim, "pswpout"));
+    json_decref(root);
+    test_sim_free(sim);
+}
+
 /* ---- host out of memory --------------------------------------------------- */
 
 struct failing {
@@ -1195,6 +1295,7 @@ int main(void)
         cmocka_unit_test(test_pagetable_huge),
         T(test_buddyinfo),
         T(test_summary),
+        cmocka_unit_test(test_swap_and_oom),
         cmocka_unit_test(test_enomem),
     };
 #undef T

@@ -92,15 +92,15 @@ static void test_size_rejects(void **state)
         {"0.00048828125KiB", VMSIM_EPARSE,
          "bad size \"0.00048828125KiB\": not a whole number of bytes"},
         {"18446744073709551616", VMSIM_ERANGE,
-         "bad size \"18446744073709551616\": more than 64 bits"},
-        {"16777216TiB", VMSIM_ERANGE, "bad size \"16777216TiB\": more than 64 bits"},
+         "bad size \"18446744073709551616\": overflows 64 bits"},
+        {"16777216TiB", VMSIM_ERANGE, "bad size \"16777216TiB\": overflows 64 bits"},
         {"99999999999999999999999", VMSIM_ERANGE,
-         "bad size \"99999999999999999999999\": more than 64 bits"},
+         "bad size \"99999999999999999999999\": overflows 64 bits"},
         {"0x", VMSIM_EPARSE, "bad size \"0x\": no hex digits after \"0x\""},
         {"0xg", VMSIM_EPARSE, "bad size \"0xg\": 'g' is not a hex digit"},
         {"0x10K", VMSIM_EPARSE, "bad size \"0x10K\": a hex size takes no unit"},
         {"0x10000000000000000", VMSIM_ERANGE,
-         "bad size \"0x10000000000000000\": more than 64 bits"},
+         "bad size \"0x10000000000000000\": overflows 64 bits"},
         {"4\nK", VMSIM_EPARSE, "bad size \"4\\x0aK\": unknown unit \"\\x0aK\" " UNITS_HINT},
     };
     char msg[VMSIM__MSG_MAX];
@@ -228,11 +228,11 @@ static void test_addr_rejects(void **state)
         {"buf+4XB", VMSIM_EPARSE, "bad size \"buf+4XB\": unknown unit \"XB\" " UNITS_HINT},
         {"0x10-0x20", VMSIM_ERANGE, "bad address \"0x10-0x20\": below 0"},
         {"0xffffffffffffffff+1", VMSIM_ERANGE,
-         "bad address \"0xffffffffffffffff+1\": more than 64 bits"},
+         "bad address \"0xffffffffffffffff+1\": overflows 64 bits"},
         {"0x10000000000000000", VMSIM_ERANGE,
-         "bad address \"0x10000000000000000\": more than 64 bits"},
+         "bad address \"0x10000000000000000\": overflows 64 bits"},
         {"18446744073709551616", VMSIM_ERANGE,
-         "bad address \"18446744073709551616\": more than 64 bits"},
+         "bad address \"18446744073709551616\": overflows 64 bits"},
     };
     char msg[VMSIM__MSG_MAX];
 
