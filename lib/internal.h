@@ -199,6 +199,9 @@ struct vmsim__mm {
     uint64_t nr_pt_pages;        /* PTE + PMD + PUD tables (VmPTE), not the PGD */
     uint64_t total_vm, data_vm, exec_vm, stack_vm; /* pages */
     uint64_t hiwater_rss, hiwater_vm;              /* pages */
+    uint64_t deposit;            /* deposited page tables: pfn + 1 of a list head */
+    uint64_t nr_deposits;
+    uint64_t hugetlb_pages;      /* 4 KiB units of hugetlb memory mapped */
     vmsim_vaddr_t start_brk, brk;
     vmsim_vaddr_t mmap_base;
 };
@@ -297,6 +300,7 @@ struct vmsim {
     void *access_hook_ctx;
     vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */
     bool in_reclaim;
+    bool huge_zero_used;        /* thp_zero_page_alloc counted */
 
     /* the kernel log (dmesg), a ring of lines */
     char **kmsg;
@@ -626,6 +630,53 @@ void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn);
 void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn);
 /* Map pfn (a cache page) at va for one more entry: mapcount, RSS, Mapped. */
 void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
+
+/* ---- mm/huge.c: transparent huge pages ----------------------------------- */
+
+#define HPAGE_NR 512u
+#define VMSIM__FALLBACK 0x20000 /* internal outcome: retry the fault with 4 KiB pages */
+
+/* The head frame of the folio pfn belongs to. */
+static inline vmsim_pfn_t folio_head(const struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    return (sim->frames[pfn].flags & PG_TAIL) ? (pfn & ~(vmsim_pfn_t)(HPAGE_NR - 1)) : pfn;
+}
+static inline bool folio_large(const struct vmsim *sim, vmsim_pfn_t head)
+{
+    return (sim->frames[head].flags & PG_HEAD) != 0;
+}
+/* A THP's PMD mappings live in the refcount field of its second frame
+ * (Linux's _entire_mapcount); the head's refcount is the folio's. */
+static inline uint32_t *entire_mapcount(struct vmsim *sim, vmsim_pfn_t head)
+{
+    return &sim->frames[head + 1].refcount;
+}
+/* Whether the VMA may hold THPs now (thp_vma_allowable_order). */
+bool vmsim__thp_vma_allowed(const struct vmsim *sim, const struct vmsim__vma *vma);
+/* A fault whose PMD is none or huge. Returns VMSIM_OUT_* bits, VMSIM__FALLBACK
+ * (the PMD is then none or a table), or VMSIM_E*. */
+int vmsim__do_huge_pmd_fault(struct fault *vf, pte_t *pmd);
+/* Split one huge PMD mapping into 512 PTEs (withdrawing the deposited
+ * table). Returns 0 or VMSIM_ENOMEM. */
+int vmsim__split_huge_pmd(struct vmsim *sim, struct vmsim__mm *mm, pte_t *pmd);
+/* Zap a huge PMD whole. */
+void vmsim__zap_huge_pmd(struct vmsim *sim, struct vmsim__mm *mm, pte_t *pmd);
+/* fork: copy one huge PMD into dst (write-protecting both). */
+int vmsim__copy_huge_pmd(struct vmsim *sim, struct vmsim__mm *dst, pte_t *spmd, pte_t *dpmd);
+/* split_huge_page(): split every PMD mapping, then the folio into 512
+ * pages; unmapped ones are freed. Returns 0 or VMSIM_ENOMEM. */
+int vmsim__split_folio(struct vmsim *sim, vmsim_pfn_t head);
+/* Deposit a new page table for a huge PMD of mm / give one back. */
+int vmsim__pgtable_deposit(struct vmsim *sim, struct vmsim__mm *mm);
+void vmsim__pgtable_free_deposit(struct vmsim *sim, struct vmsim__mm *mm);
+/* khugepaged / MADV_COLLAPSE over [start, end) of one VMA. */
+int vmsim__collapse_range(struct vmsim *sim, struct vmsim__proc *p, size_t vma_idx,
+                          vmsim_vaddr_t start, vmsim_vaddr_t end, bool khugepaged);
+
+/* pgtable.c helpers huge.c needs */
+int vmsim__table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level, vmsim_vaddr_t va,
+                       vmsim_pfn_t *out);
+void vmsim__table_free(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
 
 /* ---- mm/heap.c: the simulated libc allocator ----------------------------- */
 

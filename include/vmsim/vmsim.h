@@ -132,7 +132,8 @@ typedef struct vmsim_config {
     vmsim_profile profile;
     uint64_t memory;           /* RAM bytes, a multiple of 4 KiB */
     uint64_t swap;             /* swap bytes, 0 = none */
-    const char *policy;        /* replacement policy by name */
+    const char *policy;        /* replacement policy by name ("name" or "name:params");
+                                * the string must outlive the machine */
     const struct vmsim_policy_ops *policy_ops; /* a user policy; overrides `policy` */
     uint64_t resident_limit;   /* bytes: cap on resident user pages (anon + file +
                                 * shmem), a multiple of 4 KiB; 0 = none */
@@ -390,7 +391,7 @@ VMSIM_API const char *vmsim_kmsg(const vmsim_t *sim, uint64_t seq);
 /* For offline policies (OPT): next_use[t] is the logical time of the next
  * access to the page accessed at time t (UINT64_MAX: never), t counting
  * every page access from 0. The array is borrowed and must outlive the
- * machine's use of it. Returns 0 or VMSIM_ENOMEM. */
+ * machine's use of it; (NULL, 0) detaches it. Returns 0 or VMSIM_ENOMEM. */
 VMSIM_API int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t n);
 
 /* Per-access observer (OPT's pre-pass): called with every page access in
@@ -398,6 +399,11 @@ VMSIM_API int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t 
 typedef void (*vmsim_access_fn)(void *ctx, vmsim_pid_t pid, vmsim_vaddr_t va,
                                 vmsim_access_kind kind);
 VMSIM_API void vmsim_set_access_hook(vmsim_t *sim, vmsim_access_fn fn, void *ctx);
+
+/* One full khugepaged scan: collapse every eligible 2 MiB range of pid
+ * (0: every process) into a THP, under khugepaged's limits. Returns 0,
+ * VMSIM_ESRCH or VMSIM_E*. */
+VMSIM_API int vmsim_khugepaged(vmsim_t *sim, vmsim_pid_t pid);
 
 /* swapoff(8): bring every swapped page back into memory and remove the
  * device. Returns 0 or VMSIM_E* (VMSIM_EPANIC if the OOM killer panicked). */
@@ -462,5 +468,8 @@ VMSIM_API const char *vmsim_version_string(void);
 #ifdef __cplusplus
 }
 #endif
+
+/* The trace reader and replay driver (uses the declarations above). */
+#include "vmsim/trace.h"
 
 #endif /* VMSIM_VMSIM_H */

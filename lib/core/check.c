@@ -28,6 +28,8 @@ struct walk_state {
     const struct vmsim__proc *proc;
     uint32_t *maps;         /* per pfn: leaf entries seen */
     uint32_t *swap_refs;    /* per slot: swap entries seen */
+    uint32_t *entire;       /* per THP head: PMDs seen */
+    uint64_t huge_pmds;     /* per mm: huge PMD entries (each deposits a table) */
     uint64_t rss[NR_MM_COUNTERS];
     uint64_t tables[PT_LEVELS];
     char *buf;
@@ -61,6 +63,29 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: writable entry at %#llx in a "
                               "read-only VMA", ws->proc->pid, (unsigned long long)va);
     pfn = pte_pfn(e);
+    if (level == 1) {
+        const struct vmsim__frame *h;
+
+        ws->huge_pmds++;
+        if (pte_special(e)) {
+            if (pfn != sim->huge_zero_pfn || pte_write(e))
+                return vmsim__corrupt(ws->buf, ws->len, "pid %d: bad huge zero PMD at %#llx",
+                                      ws->proc->pid, (unsigned long long)va);
+            return 0;
+        }
+        h = pfn < sim->nr_frames ? pfn_frame(sim, pfn) : NULL;
+        if (h == NULL || !(h->flags & PG_HEAD) || !(h->flags & PG_ANON) ||
+            h->index != va >> PAGE_SHIFT || (va & ~PMD_MASK) != 0)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: huge PMD at %#llx does not map "
+                                  "a THP of its address", ws->proc->pid,
+                                  (unsigned long long)va);
+        ws->entire[pfn]++;
+        ws->rss[MM_ANONPAGES] += HPAGE_NR;
+        return 0;
+    }
+    if (level != 0)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: level-%d leaf at %#llx",
+                              ws->proc->pid, level, (unsigned long long)va);
     if (pte_special(e)) {
         if (pfn != sim->zero_pfn && pfn != sim->huge_zero_pfn)
             return vmsim__corrupt(ws->buf, ws->len, "pid %d: special entry at %#llx maps "
@@ -76,8 +101,8 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
                               "beyond RAM", ws->proc->pid, (unsigned long long)va,
                               (unsigned long long)pfn);
     f = pfn_frame(sim, pfn);
-    if (!(f->flags & PG_ALLOCATED) || (f->flags & (PG_TABLE | PG_BUDDY)) ||
-        !(f->flags & (PG_ANON | PG_FILE)))
+    if (!(pfn_frame(sim, folio_head(sim, pfn))->flags & PG_ALLOCATED) ||
+        (f->flags & (PG_TABLE | PG_BUDDY)) || !(f->flags & (PG_ANON | PG_FILE)))
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx maps pfn %llu "
                               "which is not a user page (flags %#x)", ws->proc->pid,
                               (unsigned long long)va, (unsigned long long)pfn, f->flags);
@@ -171,9 +196,29 @@ static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables
                               (unsigned long long)total_vm);
     memset(ws->rss, 0, sizeof(ws->rss));
     memset(ws->tables, 0, sizeof(ws->tables));
+    ws->huge_pmds = 0;
     err = check_table(ws, mm->pgd, PT_LEVELS - 1, 0);
     if (err < 0)
         return err;
+    /* every huge PMD has deposited one page table */
+    {
+        uint64_t n = 0;
+
+        for (uint64_t d = mm->deposit; d != 0 && n <= mm->nr_deposits; n++) {
+            const struct vmsim__frame *t = pfn_frame(ws->sim, d - 1);
+
+            if (!(t->flags & PG_TABLE) || t->level != 0)
+                return vmsim__corrupt(ws->buf, ws->len, "pid %d: deposit %llu is not a page "
+                                      "table", p->pid, (unsigned long long)(d - 1));
+            d = t->mapcount;
+        }
+        if (n != mm->nr_deposits || n != ws->huge_pmds)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: %llu deposited tables, count "
+                                  "says %llu, %llu huge PMDs", p->pid, (unsigned long long)n,
+                                  (unsigned long long)mm->nr_deposits,
+                                  (unsigned long long)ws->huge_pmds);
+        ws->tables[0] += n;
+    }
     for (int c = 0; c < NR_MM_COUNTERS; c++)
         if (ws->rss[c] != mm->rss[c])
             return vmsim__corrupt(ws->buf, ws->len, "pid %d: RSS counter %d is %llu, the "
@@ -264,6 +309,7 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
 {
     struct walk_state ws = { .sim = sim, .buf = buf, .len = len };
     uint64_t committed = 0, tables = 0, user = 0, anon_mapped = 0, lru = 0, file_mapped = 0;
+    uint64_t thps = 0;
     uint64_t lru_gauges;
     int err;
 
@@ -274,9 +320,11 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
         return err;
     ws.maps = vmsim__calloc(sim, sim->nr_frames, sizeof(*ws.maps));
     ws.swap_refs = vmsim__calloc(sim, sim->nr_swap_slots + 1, sizeof(*ws.swap_refs));
-    if (ws.maps == NULL || ws.swap_refs == NULL) {
+    ws.entire = vmsim__calloc(sim, sim->nr_frames, sizeof(*ws.entire));
+    if (ws.maps == NULL || ws.swap_refs == NULL || ws.entire == NULL) {
         vmsim__free(sim, ws.maps);
         vmsim__free(sim, ws.swap_refs);
+        vmsim__free(sim, ws.entire);
         return VMSIM_ENOMEM;
     }
     for (size_t i = 0; i < sim->nr_procs; i++) {
@@ -305,6 +353,42 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
 
         if (f->flags & PG_TABLE)
             continue;
+        if (f->flags & PG_HEAD) {
+            uint32_t entire = *entire_mapcount((struct vmsim *)sim, pfn);
+            uint64_t maps = 0;
+
+            if (entire != ws.entire[pfn]) {
+                err = vmsim__corrupt(buf, len, "THP %llu: entire mapcount %u, %u PMDs map it",
+                                     (unsigned long long)pfn, entire, ws.entire[pfn]);
+                goto out;
+            }
+            for (unsigned i = 0; i < HPAGE_NR; i++) {
+                const struct vmsim__frame *t = pfn_frame(sim, pfn + i);
+
+                if (t->mapcount != ws.maps[pfn + i] || (i > 0 && !(t->flags & PG_TAIL))) {
+                    err = vmsim__corrupt(buf, len, "THP %llu page %u: mapcount %u, %u entries",
+                                         (unsigned long long)pfn, i, t->mapcount,
+                                         ws.maps[pfn + i]);
+                    goto out;
+                }
+                maps += t->mapcount;
+                if (t->mapcount > 0 || entire > 0)
+                    anon_mapped++;
+            }
+            if (f->refcount != maps + entire) {
+                err = vmsim__corrupt(buf, len, "THP %llu: refcount %u, mappings %llu",
+                                     (unsigned long long)pfn, f->refcount,
+                                     (unsigned long long)(maps + entire));
+                goto out;
+            }
+            if (entire > 0)
+                thps++;
+            if (f->flags & PG_LRU)
+                lru += HPAGE_NR;
+            user += HPAGE_NR;
+            pfn += HPAGE_NR - 1;
+            continue;
+        }
         if (!(f->flags & (PG_ANON | PG_FILE))) {
             if (ws.maps[pfn] != 0) {
                 err = vmsim__corrupt(buf, len, "pfn %llu is mapped but not a user page",
@@ -348,6 +432,12 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
         err = vmsim__corrupt(buf, len, "%llu table frames, nr_page_table_pages says %llu",
                              (unsigned long long)tables,
                              (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_PAGE_TABLE_PAGES]);
+        goto out;
+    }
+    if (thps != sim->vmstat[VMSIM_VMSTAT_NR_ANON_THPS]) {
+        err = vmsim__corrupt(buf, len, "%llu PMD-mapped THPs, nr_anon_transparent_hugepages "
+                             "says %llu", (unsigned long long)thps,
+                             (unsigned long long)sim->vmstat[VMSIM_VMSTAT_NR_ANON_THPS]);
         goto out;
     }
     if (anon_mapped != sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES] ||
@@ -417,6 +507,7 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
     }
     err = 0;
 out:
+    vmsim__free(sim, ws.entire);
     vmsim__free(sim, ws.maps);
     vmsim__free(sim, ws.swap_refs);
     return err;

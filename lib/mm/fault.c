@@ -31,11 +31,11 @@ void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn)
      * shmem is swap-backed and lives on the anon lists. */
     f->flags |= PG_LRU;
     sim->policy->admit(sim->policy_state, sim->pctx, pfn);
-    if (f->flags & PG_ACTIVE)
-        count_vm_event(sim, anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE);
-    else
-        count_vm_event(sim, anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON
-                                 : VMSIM_VMSTAT_NR_INACTIVE_FILE);
+    mod_vm_stat(sim,
+                (f->flags & PG_ACTIVE)
+                    ? (anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE)
+                    : (anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE),
+                (f->flags & PG_HEAD) ? HPAGE_NR : 1);
 }
 
 void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn)
@@ -50,7 +50,7 @@ void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn)
         item = anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE;
     else
         item = anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE;
-    sim->vmstat[item]--;
+    sim->vmstat[item] -= (f->flags & PG_HEAD) ? HPAGE_NR : 1;
     f->flags &= (uint16_t)~(PG_LRU | PG_ACTIVE);
     sim->policy->forget(sim->policy_state, pfn);
 }
@@ -67,16 +67,20 @@ int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
 
 void vmsim__put_page(struct vmsim *sim, vmsim_pfn_t pfn)
 {
-    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    vmsim_pfn_t head = folio_head(sim, pfn);
+    struct vmsim__frame *f = pfn_frame(sim, head);
+    unsigned nr = folio_large(sim, head) ? HPAGE_NR : 1;
 
     VMSIM_ASSERT(f->refcount > 0);
     if (--f->refcount > 0)
         return;
-    VMSIM_ASSERT(f->mapcount == 0);
-    vmsim__lru_del(sim, pfn);
-    vmsim__frame_data_free(sim, pfn);
-    sim->nr_user_pages--;
-    vmsim__phys_free(sim, pfn, 0);
+    vmsim__lru_del(sim, head);
+    for (unsigned i = 0; i < nr; i++) {
+        VMSIM_ASSERT(pfn_frame(sim, head + i)->mapcount == 0);
+        vmsim__frame_data_free(sim, head + i);
+    }
+    sim->nr_user_pages -= nr;
+    vmsim__phys_free(sim, head, nr == 1 ? 0 : HPAGE_ORDER);
 }
 
 static int mm_counter(const struct vmsim__frame *f)
@@ -121,14 +125,24 @@ void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pf
 void vmsim__page_remove_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
+    vmsim_pfn_t head = folio_head(sim, pfn);
+    bool large = folio_large(sim, head);
 
-    VMSIM_ASSERT(f->mapcount > 0 && f->refcount > 0);
+    VMSIM_ASSERT(f->mapcount > 0 && pfn_frame(sim, head)->refcount > 0);
     mm->rss[mm_counter(f)]--;
-    if (--f->mapcount == 0) {
+    if (--f->mapcount == 0 && (!large || *entire_mapcount(sim, head) == 0)) {
         if (f->flags & PG_ANON)
             sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES]--;
         else
             sim->vmstat[VMSIM_VMSTAT_NR_MAPPED]--;
+    }
+    if (large && pfn_frame(sim, head)->refcount > 1 && f->mapcount == 0 &&
+        *entire_mapcount(sim, head) == 0) {
+        /* A THP only partly mapped by PTEs: split it now, freeing the
+         * unmapped pages (Linux queues it for a deferred split). */
+        vmsim__put_page(sim, head);
+        vmsim__split_folio(sim, head);
+        return;
     }
     vmsim__put_page(sim, pfn);
 }
@@ -325,6 +339,19 @@ int vmsim__do_wp_page(struct fault *vf)
     }
     pfn = pte_pfn(old);
     f = pfn_frame(sim, pfn);
+    if (folio_large(sim, folio_head(sim, pfn))) {
+        /* a PTE-mapped THP page: reused only if nothing else holds the folio */
+        if (pfn_frame(sim, folio_head(sim, pfn))->refcount == 1) {
+            *vf->pte = old | PTE_RW | PTE_D | PTE_A;
+            vf->cause = "reuse";
+            return VMSIM_OUT_MINOR | VMSIM_OUT_REUSE;
+        }
+        vf->cause = "cow";
+        sim->fault_pin[1] = folio_head(sim, pfn);
+        err = copy_to_new_anon(vf, pfn, true);
+        sim->fault_pin[1] = PFN_NONE;
+        return err;
+    }
     if ((f->flags & PG_SWAPCACHE) && f->mapcount == 1 &&
         (sim->swap_map[f->u.slot] & SWP_COUNT) == 0)
         vmsim__swapcache_del(sim, pfn); /* folio_free_swap(): the slot is ours alone */
@@ -409,11 +436,22 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
         return gup ? 0 : segv(sim, p, va, VMSIM_SEGV_ACCERR);
     vf.pgoff = vf.vma->pgoff + (vf.va - vf.vma->start) / PAGE_SIZE;
 
-    vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 0, true, &level, &err);
-    if (vf.pte == NULL)
-        ret = err;
-    else
-        ret = handle_pte_fault(&vf);
+    ret = VMSIM__FALLBACK;
+    if (vf.vma->file == 0 && !(vf.vma->flags & VMSIM_VMA_SHARED)) {
+        /* __handle_mm_fault(): a huge PMD, or a THP for an empty one */
+        pte_t *pmd = vmsim__pt_walk(sim, p->mm, vf.va, 1, true, &level, &err);
+
+        if (pmd == NULL)
+            ret = err;
+        else if (level == 1)
+            ret = vmsim__do_huge_pmd_fault(&vf, pmd);
+    }
+    if (ret == VMSIM__FALLBACK) {
+        vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 0, true, &level, &err);
+        ret = vf.pte == NULL ? err : handle_pte_fault(&vf);
+    } else if (ret >= 0) {
+        vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 1, false, &level, &err);
+    }
     if (ret == VMSIM__EKILLED) {
         /* the OOM killer chose this process: it dies as the fault unwinds */
         count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);

@@ -79,6 +79,21 @@ static int pageout_range(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
             va = round_down(va, PMD_SIZE) + PMD_SIZE - PAGE_SIZE;
             continue;
         }
+        if (level == 1 && pte_present(*e) && !pte_special(*e)) {
+            /* a THP goes to swap as 4 KiB pages: split it, then revisit */
+            vmsim_pfn_t head = pte_pfn(*e);
+
+            if (pfn_frame(sim, head)->refcount != 1)
+                continue;
+            err = vmsim__split_folio(sim, head);
+            if (err < 0)
+                return err;
+            count_vm_event(sim, VMSIM_VMSTAT_THP_SWPOUT_FALLBACK);
+            va -= PAGE_SIZE;
+            continue;
+        }
+        if (level != 0)
+            continue;
         if (!pte_present(*e) || pte_special(*e))
             continue;
         f = pfn_frame(sim, pte_pfn(*e));
@@ -127,6 +142,8 @@ static int advise_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
     }
     case VMSIM_MADV_PAGEOUT:
         return pageout_range(sim, p, idx, start, end);
+    case VMSIM_MADV_COLLAPSE:
+        return vmsim__collapse_range(sim, p, idx, start, end, false);
     default:
         return VMSIM_ENOTSUP;
     }
@@ -156,7 +173,7 @@ int vmsim_madvise(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t le
     case VMSIM_MADV_PAGEOUT:
         break;
     case VMSIM_MADV_COLLAPSE:
-        return VMSIM_ENOTSUP; /* THP: not yet */
+        break;
     default:
         p->last_errno = VMSIM_SYS_EINVAL;
         return VMSIM_SYS_EINVAL;

@@ -147,6 +147,13 @@ static void zap_level(struct vmsim *sim, struct vmsim__mm *mm, pte_t *table, int
 
         if (next > end)
             next = end;
+        if (!pte_none(*e) && level == 1 && pte_huge(*e)) {
+            /* a THP: zapped whole, or split first when partly covered */
+            if (addr == round_down(addr, PMD_SIZE) && next - addr == PMD_SIZE)
+                vmsim__zap_huge_pmd(sim, mm, e);
+            else
+                vmsim__split_huge_pmd(sim, mm, e);
+        }
         if (!pte_none(*e)) {
             if (level == 0)
                 zap_pte(sim, mm, e);
@@ -555,6 +562,24 @@ static void change_protection(struct vmsim *sim, struct vmsim__mm *mm,
 
         if (e == NULL) {
             va = next;
+            continue;
+        }
+        if (level == 1) {
+            /* a huge PMD: changed whole, or split when partly covered */
+            if (va == round_down(va, PMD_SIZE) && next <= end) {
+                pte_t n = (*e & PTE_CHG_MASK) | prot;
+
+                if (try_writable && !pte_special(n) &&
+                    (pfn_frame(sim, pte_pfn(n))->flags & PG_ANON_EXCLUSIVE) &&
+                    pfn_frame(sim, pte_pfn(n))->refcount == 1)
+                    n |= PTE_RW;
+                if (!(n & PTE_P))
+                    n &= ~PTE_RW;
+                *e = n;
+                va = next;
+                continue;
+            }
+            vmsim__split_huge_pmd(sim, mm, e);
             continue;
         }
         if (pte_present(*e)) {

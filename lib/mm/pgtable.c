@@ -18,6 +18,15 @@
 #include "internal.h"
 
 static int table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level,
+                       vmsim_vaddr_t va, vmsim_pid_t owner, vmsim_pfn_t *out);
+
+int vmsim__table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level, vmsim_vaddr_t va,
+                       vmsim_pfn_t *out)
+{
+    return table_alloc(sim, mm, level, va, mm->owner, out);
+}
+
+static int table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level,
                        vmsim_vaddr_t va, vmsim_pid_t owner, vmsim_pfn_t *out)
 {
     vmsim_pfn_t pfn;
@@ -142,6 +151,11 @@ static void free_range(struct vmsim *sim, struct vmsim__mm *mm, pte_t *table, in
         table_free(sim, mm, pte_pfn(*e));
         *e = 0;
     } while (addr = next, addr != end);
+}
+
+void vmsim__table_free(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
+{
+    table_free(sim, mm, pfn);
 }
 
 void vmsim__pt_free_range(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t addr,

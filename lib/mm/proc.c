@@ -123,6 +123,19 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
         }
         if (next > vma->end)
             next = vma->end;
+        if (level == 1) {
+            /* copy_huge_pmd(): the THP is shared, write-protected */
+            pte_t *d = vmsim__pt_walk(sim, dst, va, 1, true, &level, &err);
+
+            if (d == NULL)
+                return err;
+            err = vmsim__copy_huge_pmd(sim, dst, s, d);
+            if (err < 0)
+                return err;
+            (*copied)++;
+            va = next;
+            continue;
+        }
         table = s - PT_INDEX(va, 0);
         first = PT_INDEX(va, 0);
         last = PT_INDEX(next - 1, 0);

@@ -349,6 +349,16 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
     bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
     int err;
 
+    if (folio_large(sim, pfn)) {
+        /* swap has no room for whole THPs here: split first */
+        err = vmsim__split_folio(sim, pfn);
+        if (err < 0)
+            return err;
+        count_vm_event(sim, VMSIM_VMSTAT_THP_SWPOUT_FALLBACK);
+        if (!(f->flags & PG_LRU))
+            return 0; /* the head page was unmapped and freed */
+    }
+
     VMSIM_ASSERT(f->flags & PG_LRU);
     count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSCAN_DIRECT : VMSIM_VMSTAT_PGSCAN_KSWAPD);
     count_vm_event(sim, anon ? VMSIM_VMSTAT_PGSCAN_ANON : VMSIM_VMSTAT_PGSCAN_FILE);

@@ -27,7 +27,8 @@ static int visit(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vm
 int vmsim__rmap_walk(struct vmsim *sim, vmsim_pfn_t pfn, vmsim__rmap_fn fn, void *arg)
 {
     const struct vmsim__frame *f = pfn_frame(sim, pfn);
-    uint32_t left = f->mapcount;
+    /* a THP's head is also found where a PMD maps the whole folio */
+    uint32_t left = f->mapcount + (folio_large(sim, pfn) ? *entire_mapcount(sim, pfn) : 0);
     int rc = 0;
 
     for (size_t i = 0; i < sim->nr_procs && left > 0 && rc == 0; i++) {

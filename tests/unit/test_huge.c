@@ -1,0 +1,266 @@
+/*
+ * test_huge.c -- transparent huge pages.
+ *
+ * The figures are Linux 6.18's, measured (issue 5's acceptance):
+ * madvise(MADV_HUGEPAGE) on 100 MiB at a 2 MiB-aligned address, one write
+ * per 4 KiB: 50 faults, AnonHugePages 100 MiB, thp_fault_alloc 50.
+ * Starting 1 MiB past alignment: 561 faults (49 THPs + 512 small pages).
+ * A 3 MiB region: 257; a 1 MiB region: 256. Read then write: 50 + 50.
+ * After fork, a child writing every 4 KiB of a 100 MiB THP region: 25600
+ * faults and thp_split_pmd 50.
+ */
+#include "test_util.h"
+
+#define RW (VMSIM_PROT_READ | VMSIM_PROT_WRITE)
+
+static vmsim_vaddr_t map_huge(vmsim_t *sim, vmsim_vaddr_t addr, uint64_t len)
+{
+    vmsim_vaddr_t va = test_mmap_anon(sim, 1, addr, len, RW, addr ? VMSIM_MAP_FIXED : 0);
+
+    assert_int_equal(vmsim_madvise(sim, 1, va, len, VMSIM_MADV_HUGEPAGE), 0);
+    return va;
+}
+
+static void test_thp_100mib(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t va = map_huge(sim, 0, 100 * MiB);
+    unsigned out = 0;
+
+    (void)state;
+    assert_int_equal(va % (2 * MiB), 0);
+    assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_WRITE, &out), 0);
+    assert_true(out & VMSIM_OUT_HUGE);
+    test_touch(sim, 1, va, 100 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 50);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 100 * MiB);
+    assert_int_equal(test_meminfo(sim, "AnonPages"), 100 * MiB);
+    assert_int_equal(test_vmstat(sim, "thp_fault_alloc"), 50);
+    assert_int_equal(test_info(sim, 1).vmrss, 100 * MiB);
+    /* VmPTE as with 4 KiB pages: 50 deposited page tables + PMD + PUD */
+    assert_int_equal(test_info(sim, 1).vmpte, 52 * 4096);
+    test_check(sim);
+    assert_int_equal(vmsim_munmap(sim, 1, va, 100 * MiB), 0);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 0);
+    assert_int_equal(test_info(sim, 1).vmpte, 0);
+    test_sim_free(sim);
+}
+
+static void test_thp_alignment_cases(void **state)
+{
+    static const struct {
+        uint64_t offset, len, faults, thps;
+    } cases[] = {
+        { MiB, 100 * MiB, 561, 49 },
+        { 0, 3 * MiB, 257, 1 },
+        { 0, MiB, 256, 0 },
+        { 0, 2 * MiB, 1, 1 },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+        vmsim_vaddr_t va = map_huge(sim, 0x40000000 + cases[i].offset, cases[i].len);
+
+        test_touch(sim, 1, va, cases[i].len, VMSIM_WRITE);
+        assert_int_equal(test_info(sim, 1).minflt, cases[i].faults);
+        assert_int_equal(test_vmstat(sim, "thp_fault_alloc"), cases[i].thps);
+        test_sim_free(sim);
+    }
+}
+
+static void test_read_then_write(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t va = map_huge(sim, 0, 100 * MiB);
+
+    (void)state;
+    test_touch(sim, 1, va, 100 * MiB, VMSIM_READ);
+    assert_int_equal(test_info(sim, 1).minflt, 50);
+    assert_int_equal(test_info(sim, 1).vmrss, 0); /* the huge zero page */
+    assert_int_equal(test_vmstat(sim, "thp_zero_page_alloc"), 1);
+    test_touch(sim, 1, va, 100 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 100);
+    assert_int_equal(test_vmstat(sim, "thp_fault_alloc"), 50);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 100 * MiB);
+    test_sim_free(sim);
+}
+
+static void test_vmpte_1gib_thp(void **state)
+{
+    vmsim_t *sim = test_sim_new(4 * GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t va = map_huge(sim, 64 * GiB, GiB);
+
+    (void)state;
+    test_touch(sim, 1, va, GiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 512);
+    assert_int_equal(test_info(sim, 1).vmpte, 2056 * KiB); /* as with 4 KiB pages */
+    test_sim_free(sim);
+}
+
+static void test_fork_cow_splits(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t va = map_huge(sim, 0, 100 * MiB);
+
+    (void)state;
+    test_touch(sim, 1, va, 100 * MiB, VMSIM_WRITE);
+    assert_int_equal(vmsim_fork(sim, 1, 2), 0);
+    assert_int_equal(test_info(sim, 2).vmpte, 52 * 4096);
+    test_check(sim);
+    test_touch(sim, 2, va, 100 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 2).minflt, 25600);
+    assert_int_equal(test_vmstat(sim, "thp_split_pmd"), 50);
+    test_check(sim);
+    /* the child's copies are small pages; the parent keeps its THPs */
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 100 * MiB);
+    assert_int_equal(vmsim_exit(sim, 2), 0);
+    test_check(sim);
+    /* exclusive again: the parent's writes reuse its THPs, one fault each */
+    test_touch(sim, 1, va, 100 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 100);
+    test_sim_free(sim);
+}
+
+static void test_partial_unmap_splits(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t va = map_huge(sim, 0x40000000, 4 * MiB);
+
+    (void)state;
+    test_touch(sim, 1, va, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 4 * MiB);
+    assert_int_equal(vmsim_munmap(sim, 1, va + MiB, 4096), 0);
+    test_check(sim);
+    assert_int_equal(test_vmstat(sim, "thp_split_pmd"), 1);
+    assert_int_equal(test_vmstat(sim, "thp_split_page"), 1);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 2 * MiB);
+    assert_int_equal(test_info(sim, 1).vmrss, 4 * MiB - 4096);
+    /* mprotect of part of the other THP splits its PMD too */
+    assert_int_equal(vmsim_mprotect(sim, 1, va + 2 * MiB, 4096, VMSIM_PROT_READ), 0);
+    test_check(sim);
+    assert_int_equal(test_vmstat(sim, "thp_split_pmd"), 2);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, va + 3 * MiB, 8192, VMSIM_MADV_DONTNEED), 0);
+    test_check(sim);
+    assert_int_equal(test_info(sim, 1).vmrss, 4 * MiB - 3 * 4096);
+    test_sim_free(sim);
+}
+
+static void test_fallback_and_never(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t a = test_mmap_anon(sim, 1, 0x40000000, 4 * MiB, RW, VMSIM_MAP_FIXED);
+
+    (void)state;
+    /* mode madvise without MADV_HUGEPAGE: small pages */
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 1024);
+    assert_int_equal(vmsim_sysctl_set(sim, "transparent_hugepage.enabled", "always"), 0);
+    a = test_mmap_anon(sim, 1, 0x80000000, 4 * MiB, RW, VMSIM_MAP_FIXED);
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 1026);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 4 * MiB, VMSIM_MADV_NOHUGEPAGE), 0);
+    assert_int_equal(vmsim_munmap(sim, 1, a, 4 * MiB), 0);
+    a = test_mmap_anon(sim, 1, 0x80000000, 4 * MiB, RW, VMSIM_MAP_FIXED);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 4 * MiB, VMSIM_MADV_NOHUGEPAGE), 0);
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 2050);
+    test_sim_free(sim);
+}
+
+static void test_fragmentation_fallback(void **state)
+{
+    /* 32 MiB of RAM filled with small pages, every other one freed: half
+     * of memory is free and no 2 MiB block is: virtual memory hides it,
+     * THP faults fall back to 4 KiB */
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_vaddr_t a, b;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 32 * MiB;
+    cfg.thp = VMSIM_THP_ALWAYS;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "frag", 0), 0);
+    /* fill memory with small pages, then free every other one */
+    a = test_mmap_anon(sim, 1, 0x40000000, 30 * MiB, RW, VMSIM_MAP_FIXED);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 30 * MiB, VMSIM_MADV_NOHUGEPAGE), 0);
+    test_touch(sim, 1, a, 30 * MiB, VMSIM_WRITE);
+    for (uint64_t off = 0; off < 30 * MiB; off += 8192)
+        assert_int_equal(vmsim_munmap(sim, 1, a + off, 4096), 0);
+    b = test_mmap_anon(sim, 1, 0x80000000, 8 * MiB, RW, VMSIM_MAP_FIXED);
+    test_touch(sim, 1, b, 8 * MiB, VMSIM_WRITE);
+    /* plenty of free memory, no order-9 block: every THP fault fell back */
+    assert_int_equal(test_vmstat(sim, "thp_fault_alloc"), 0);
+    assert_int_equal(test_vmstat(sim, "thp_fault_fallback"), 4);
+    assert_int_equal(test_info(sim, 1).minflt, 7680 + 2048);
+    test_sim_free(sim);
+}
+
+static void test_khugepaged_collapse(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t a = test_mmap_anon(sim, 1, 0x40000000, 4 * MiB, RW, VMSIM_MAP_FIXED);
+
+    (void)state;
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE); /* small pages */
+    assert_int_equal(vmsim_madvise(sim, 1, a, 4 * MiB, VMSIM_MADV_HUGEPAGE), 0);
+    assert_int_equal(vmsim_khugepaged(sim, 1), 0);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 2);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 4 * MiB);
+    assert_int_equal(test_info(sim, 1).vmrss, 4 * MiB);
+    assert_int_equal(test_info(sim, 1).vmpte, 4 * 4096); /* tables became deposits */
+    test_check(sim);
+    /* MADV_COLLAPSE works without MADV_HUGEPAGE */
+    a = test_mmap_anon(sim, 1, 0x80000000, 2 * MiB, RW, VMSIM_MAP_FIXED);
+    assert_int_equal(vmsim_access(sim, 1, a, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB, VMSIM_MADV_COLLAPSE), 0);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 3);
+    assert_int_equal(test_info(sim, 1).vmrss, 6 * MiB);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
+static void test_thp_swapout_splits(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_vaddr_t a;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 64 * MiB;
+    cfg.swap = 64 * MiB;
+    cfg.thp = VMSIM_THP_ALWAYS;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
+    a = test_mmap_anon(sim, 1, 0x40000000, 4 * MiB, RW, VMSIM_MAP_FIXED);
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 4 * MiB, VMSIM_MADV_PAGEOUT), 0);
+    test_check(sim);
+    assert_int_equal(test_vmstat(sim, "thp_swpout_fallback"), 2);
+    assert_int_equal(test_info(sim, 1).vmswap, 4 * MiB);
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_READ);
+    assert_int_equal(test_info(sim, 1).vmswap, 0);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thp_100mib),
+        cmocka_unit_test(test_thp_alignment_cases),
+        cmocka_unit_test(test_read_then_write),
+        cmocka_unit_test(test_vmpte_1gib_thp),
+        cmocka_unit_test(test_fork_cow_splits),
+        cmocka_unit_test(test_partial_unmap_splits),
+        cmocka_unit_test(test_fallback_and_never),
+        cmocka_unit_test(test_fragmentation_fallback),
+        cmocka_unit_test(test_khugepaged_collapse),
+        cmocka_unit_test(test_thp_swapout_splits),
+    };
+    return cmocka_run_group_tests_name("huge", tests, NULL, NULL);
+}
