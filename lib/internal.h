@@ -177,6 +177,13 @@ enum {
     VMA_RAND_READ = 1u << 16,   /* madvise(MADV_RANDOM) */
     VMA_SEQ_READ = 1u << 17,    /* madvise(MADV_SEQUENTIAL) */
     VMA_WRITENOTIFY = 1u << 18, /* shared file mapping: writes fault to dirty the page */
+    VMA_HUGE_1G = 1u << 19,     /* hugetlb with 1 GiB pages (else 2 MiB) */
+};
+
+/* hugetlb pools: [0] 2 MiB pages, [1] 1 GiB pages */
+struct vmsim__hpool {
+    uint64_t total, free, rsvd;
+    vmsim_pfn_t *free_list;     /* stack of free page heads */
 };
 
 struct vmsim__vma {
@@ -266,6 +273,7 @@ struct vmsim {
     vmsim_pfn_t zero_pfn;         /* the shared zero page (reserved, not RAM) */
     vmsim_pfn_t huge_zero_pfn;    /* the 2 MiB huge zero page (reserved) */
     uint64_t wmark_min, wmark_low, wmark_high; /* zone watermarks, pages */
+    struct vmsim__hpool hpool[2];
 
     /* processes, sorted by pid */
     struct vmsim__proc **procs;
@@ -677,6 +685,27 @@ int vmsim__collapse_range(struct vmsim *sim, struct vmsim__proc *p, size_t vma_i
 int vmsim__table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level, vmsim_vaddr_t va,
                        vmsim_pfn_t *out);
 void vmsim__table_free(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
+
+/* ---- mm/hugetlb.c ---------------------------------------------------------- */
+
+static inline unsigned hugetlb_level(const struct vmsim__vma *vma)
+{
+    return (vma->flags & VMA_HUGE_1G) ? 2 : 1;
+}
+int vmsim__hugetlb_init(struct vmsim *sim);
+void vmsim__hugetlb_destroy(struct vmsim *sim);
+/* Reserve pages for a new hugetlb mapping (unless noreserve). Returns 0
+ * or VMSIM_SYS_ENOMEM. */
+int vmsim__hugetlb_reserve(struct vmsim *sim, unsigned level, uint64_t pages);
+void vmsim__hugetlb_unreserve(struct vmsim *sim, unsigned level, uint64_t pages);
+/* A fault in a hugetlb VMA. Returns VMSIM_OUT_*, VMSIM__SIGBUS or VMSIM_E*. */
+int vmsim__hugetlb_fault(struct fault *vf);
+/* Unmap one hugetlb leaf; returns the page to its pool when unused. */
+void vmsim__hugetlb_zap(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e, unsigned level);
+/* Reserved but not yet faulted pages of [start, end) of a hugetlb VMA. */
+uint64_t vmsim__hugetlb_unfaulted(struct vmsim *sim, struct vmsim__mm *mm,
+                                  const struct vmsim__vma *vma, vmsim_vaddr_t start,
+                                  vmsim_vaddr_t end);
 
 /* ---- mm/heap.c: the simulated libc allocator ----------------------------- */
 

@@ -177,6 +177,7 @@ typedef struct vmsim_proc_info {
     uint64_t vmdata, vmstk, vmexe, vmlib, vmpte, vmswap;
     uint64_t start_brk, brk;
     uint64_t nr_ptes_copied_fork; /* PTEs this process copied into children */
+    uint64_t hugetlb;      /* HugetlbPages: hugetlb memory mapped (not in VmRSS) */
 } vmsim_proc_info_t;
 
 /* Fill *out for pid, dead or alive (a dead process keeps its final

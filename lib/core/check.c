@@ -30,6 +30,8 @@ struct walk_state {
     uint32_t *swap_refs;    /* per slot: swap entries seen */
     uint32_t *entire;       /* per THP head: PMDs seen */
     uint64_t huge_pmds;     /* per mm: huge PMD entries (each deposits a table) */
+    uint64_t hugetlb;       /* per mm: hugetlb memory mapped, 4 KiB units */
+    uint64_t hugetlb_rsvd[2];
     uint64_t rss[NR_MM_COUNTERS];
     uint64_t tables[PT_LEVELS];
     char *buf;
@@ -63,6 +65,18 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: writable entry at %#llx in a "
                               "read-only VMA", ws->proc->pid, (unsigned long long)va);
     pfn = pte_pfn(e);
+    if (vma->flags & VMSIM_VMA_HUGETLB) {
+        const struct vmsim__frame *h = pfn < sim->nr_frames ? pfn_frame(sim, pfn) : NULL;
+
+        if (h == NULL || !(h->flags & PG_HUGETLB) || (unsigned)level != hugetlb_level(vma) ||
+            (va & (LEVEL_SIZE(level) - 1)) != 0)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: hugetlb entry at %#llx is not "
+                                  "a pool page of the VMA's size", ws->proc->pid,
+                                  (unsigned long long)va);
+        ws->entire[pfn]++;
+        ws->hugetlb += LEVEL_SIZE(level) / PAGE_SIZE;
+        return 0;
+    }
     if (level == 1) {
         const struct vmsim__frame *h;
 
@@ -197,9 +211,22 @@ static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables
     memset(ws->rss, 0, sizeof(ws->rss));
     memset(ws->tables, 0, sizeof(ws->tables));
     ws->huge_pmds = 0;
+    ws->hugetlb = 0;
     err = check_table(ws, mm->pgd, PT_LEVELS - 1, 0);
     if (err < 0)
         return err;
+    if (ws->hugetlb != mm->hugetlb_pages)
+        return vmsim__corrupt(ws->buf, ws->len, "pid %d: HugetlbPages %llu, tables map %llu",
+                              p->pid, (unsigned long long)mm->hugetlb_pages,
+                              (unsigned long long)ws->hugetlb);
+    for (size_t i = 0; i < mm->nr_vmas; i++) {
+        const struct vmsim__vma *v = &mm->vmas[i];
+
+        if (v->flags & VMSIM_VMA_HUGETLB)
+            ws->hugetlb_rsvd[hugetlb_level(v) - 1] +=
+                vmsim__hugetlb_unfaulted((struct vmsim *)ws->sim, (struct vmsim__mm *)mm, v,
+                                         v->start, v->end);
+    }
     /* every huge PMD has deposited one page table */
     {
         uint64_t n = 0;
@@ -309,7 +336,7 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
 {
     struct walk_state ws = { .sim = sim, .buf = buf, .len = len };
     uint64_t committed = 0, tables = 0, user = 0, anon_mapped = 0, lru = 0, file_mapped = 0;
-    uint64_t thps = 0;
+    uint64_t thps = 0, pool_frames = 0, pool_used[2] = { 0, 0 };
     uint64_t lru_gauges;
     int err;
 
@@ -353,6 +380,18 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
 
         if (f->flags & PG_TABLE)
             continue;
+        if (f->flags & PG_HUGETLB) {
+            if (f->mapcount != ws.entire[pfn] || f->refcount != f->mapcount) {
+                err = vmsim__corrupt(buf, len, "hugetlb page %llu: mapcount %u refcount %u, "
+                                     "%u entries", (unsigned long long)pfn, f->mapcount,
+                                     f->refcount, ws.entire[pfn]);
+                goto out;
+            }
+            pool_frames += (uint64_t)1 << f->order;
+            pool_used[f->order == GPAGE_ORDER] += f->refcount != 0;
+            pfn += ((uint64_t)1 << f->order) - 1;
+            continue;
+        }
         if (f->flags & PG_HEAD) {
             uint32_t entire = *entire_mapcount((struct vmsim *)sim, pfn);
             uint64_t maps = 0;
@@ -499,7 +538,20 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
                              (unsigned long long)committed);
         goto out;
     }
-    if (sim->nr_free + user + tables != sim->nr_frames) {
+    for (int k = 0; k < 2; k++) {
+        const struct vmsim__hpool *hp = &sim->hpool[k];
+
+        if (hp->free + pool_used[k] != hp->total || hp->rsvd > hp->free ||
+            hp->rsvd != ws.hugetlb_rsvd[k]) {
+            err = vmsim__corrupt(buf, len, "hugetlb pool %d: total %llu free %llu rsvd %llu, "
+                                 "%llu in use, %llu reserved by VMAs", k,
+                                 (unsigned long long)hp->total, (unsigned long long)hp->free,
+                                 (unsigned long long)hp->rsvd, (unsigned long long)pool_used[k],
+                                 (unsigned long long)ws.hugetlb_rsvd[k]);
+            goto out;
+        }
+    }
+    if (sim->nr_free + user + tables + pool_frames != sim->nr_frames) {
         err = vmsim__corrupt(buf, len, "free %llu + user %llu + tables %llu != %llu frames",
                              (unsigned long long)sim->nr_free, (unsigned long long)user,
                              (unsigned long long)tables, (unsigned long long)sim->nr_frames);

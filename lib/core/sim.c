@@ -202,6 +202,9 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
             goto fail;
         }
     }
+    err = vmsim__hugetlb_init(sim);
+    if (err < 0)
+        goto fail;
     err = vmsim__swap_init(sim);
     if (err < 0)
         goto fail;
@@ -211,6 +214,7 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
     *out = sim;
     return 0;
 fail:
+    vmsim__hugetlb_destroy(sim);
     vmsim__swap_destroy(sim);
     vmsim__free(sim, sim->frame_data);
     vmsim__phys_destroy(sim);
@@ -226,6 +230,7 @@ void vmsim_destroy(vmsim_t *sim)
     vmsim__files_destroy(sim);
     vmsim__policy_destroy(sim);
     vmsim__swap_destroy(sim);
+    vmsim__hugetlb_destroy(sim);
     vmsim__kmsg_destroy(sim);
     if (sim->frame_data != NULL) {
         for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++)

@@ -437,7 +437,9 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     vf.pgoff = vf.vma->pgoff + (vf.va - vf.vma->start) / PAGE_SIZE;
 
     ret = VMSIM__FALLBACK;
-    if (vf.vma->file == 0 && !(vf.vma->flags & VMSIM_VMA_SHARED)) {
+    if (vf.vma->flags & VMSIM_VMA_HUGETLB) {
+        ret = vmsim__hugetlb_fault(&vf);
+    } else if (vf.vma->file == 0 && !(vf.vma->flags & VMSIM_VMA_SHARED)) {
         /* __handle_mm_fault(): a huge PMD, or a THP for an empty one */
         pte_t *pmd = vmsim__pt_walk(sim, p->mm, vf.va, 1, true, &level, &err);
 
@@ -449,7 +451,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     if (ret == VMSIM__FALLBACK) {
         vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 0, true, &level, &err);
         ret = vf.pte == NULL ? err : handle_pte_fault(&vf);
-    } else if (ret >= 0) {
+    } else if (ret >= 0 && !(vf.vma->flags & VMSIM_VMA_HUGETLB)) {
         vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 1, false, &level, &err);
     }
     if (ret == VMSIM__EKILLED) {

@@ -41,7 +41,7 @@ static uint64_t total_swap_pages(const struct vmsim *sim)
 
 uint64_t vmsim__commit_limit(const struct vmsim *sim)
 {
-    uint64_t hugetlb = sim->cfg.hugepages_2m * 512 + sim->cfg.hugepages_1g * 512 * 512;
+    uint64_t hugetlb = sim->hpool[0].total * 512 + sim->hpool[1].total * 512 * 512;
     uint64_t ram = sim->nr_frames > hugetlb ? sim->nr_frames - hugetlb : 0;
 
     return ram * (uint64_t)sim->cfg.overcommit_ratio / 100 + total_swap_pages(sim);
@@ -147,6 +147,12 @@ static void zap_level(struct vmsim *sim, struct vmsim__mm *mm, pte_t *table, int
 
         if (next > end)
             next = end;
+        if (!pte_none(*e) && level >= 1 && pte_huge(*e) && !pte_special(*e) &&
+            (pfn_frame(sim, pte_pfn(*e))->flags & PG_HUGETLB)) {
+            vmsim__hugetlb_zap(sim, mm, e, (unsigned)level);
+            addr = next;
+            continue;
+        }
         if (!pte_none(*e) && level == 1 && pte_huge(*e)) {
             /* a THP: zapped whole, or split first when partly covered */
             if (addr == round_down(addr, PMD_SIZE) && next - addr == PMD_SIZE)
@@ -193,6 +199,9 @@ static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_
         struct vmsim__vma *v = &mm->vmas[k];
         struct vmsim__file *f = file_of(sim, v->file);
 
+        if (v->flags & VMSIM_VMA_HUGETLB)
+            vmsim__hugetlb_unreserve(sim, hugetlb_level(v),
+                                     vmsim__hugetlb_unfaulted(sim, mm, v, v->start, v->end));
         vmsim__zap_range(sim, mm, v, v->start, v->end);
         if (f != NULL && (v->flags & VMSIM_VMA_SHARED))
             vmsim__file_writeback(sim, f, v->pgoff, v->pgoff + vma_pages(v) - 1);
@@ -229,6 +238,17 @@ int vmsim__do_munmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t star
         return 0;
     if (mm->vmas[i].start < start && mm->vmas[i].end > end && mm->nr_vmas >= MAX_MAP_COUNT)
         return VMSIM_SYS_ENOMEM;
+    /* hugetlb mappings are unmapped in whole huge pages only */
+    for (j = i; j < mm->nr_vmas && mm->vmas[j].start < end; j++) {
+        const struct vmsim__vma *v = &mm->vmas[j];
+
+        if (v->flags & VMSIM_VMA_HUGETLB) {
+            uint64_t hs = LEVEL_SIZE(hugetlb_level(v));
+
+            if ((v->start < start && (start & (hs - 1))) || (v->end > end && (end & (hs - 1))))
+                return VMSIM_SYS_EINVAL;
+        }
+    }
     err = vmsim__vma_split_at(sim, mm, start);
     if (err == 0)
         err = vmsim__vma_split_at(sim, mm, end);
@@ -386,6 +406,75 @@ static int populate(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t star
     return 0;
 }
 
+/* MAP_HUGETLB: whole huge pages, aligned, reserved from the pool now. */
+static int do_mmap_hugetlb(struct vmsim *sim, struct vmsim__proc *p,
+                           const vmsim_mmap_req_t *req, vmsim_vaddr_t *addr_out)
+{
+    struct vmsim__mm *mm = p->mm;
+    unsigned level;
+    uint64_t hs, len;
+    vmsim_vaddr_t addr;
+    struct vmsim__vma v;
+    int err;
+
+    if (req->pagesize == 0 || req->pagesize == PMD_SIZE)
+        level = 1;
+    else if (req->pagesize == PUD_SIZE)
+        level = 2;
+    else
+        return VMSIM_SYS_EINVAL;
+    if (!(req->flags & VMSIM_MAP_ANONYMOUS))
+        return VMSIM_SYS_EINVAL; /* hugetlbfs files are not simulated */
+    if (sim->hpool[level - 1].total == 0)
+        return VMSIM_SYS_ENOMEM;
+    hs = LEVEL_SIZE(level);
+    len = round_up(req->len, hs);
+    if (len < req->len || len == 0 || len > TASK_SIZE)
+        return VMSIM_SYS_ENOMEM;
+    if (req->flags & VMSIM_MAP_FIXED) {
+        addr = get_unmapped_area(mm, req->addr, len, true, NULL, false, 0, &err);
+        if (err != 0)
+            return err;
+        if (addr & (hs - 1))
+            return VMSIM_SYS_EINVAL;
+    } else {
+        /* hugetlb_get_unmapped_area(): aligned to the huge page size */
+        addr = plain_area(mm, req->addr & ~(hs - 1), len + hs);
+        if (addr == 0)
+            return VMSIM_SYS_ENOMEM;
+        if (addr != (req->addr & ~(hs - 1)) || (addr & (hs - 1)))
+            addr = round_up(addr, hs);
+    }
+    memset(&v, 0, sizeof(v));
+    v.start = addr;
+    v.end = addr + len;
+    v.prot = req->prot;
+    v.flags = VMSIM_VMA_HUGETLB | (level == 2 ? VMA_HUGE_1G : 0) |
+              ((req->flags & VMSIM_MAP_SHARED) ? VMSIM_VMA_SHARED : 0) |
+              ((req->flags & VMSIM_MAP_NORESERVE) ? VMSIM_VMA_NORESERVE : 0);
+    v.pgoff = addr / PAGE_SIZE;
+    if (!(v.flags & VMSIM_VMA_NORESERVE)) {
+        err = vmsim__hugetlb_reserve(sim, level, len / hs);
+        if (err != 0)
+            return err;
+    }
+    if (req->flags & VMSIM_MAP_FIXED) {
+        err = vmsim__do_munmap(sim, mm, addr, len);
+        if (err != 0)
+            goto unreserve;
+    }
+    err = vmsim__vma_insert(sim, mm, &v);
+    if (err < 0)
+        goto unreserve;
+    vm_stat_account(mm, &v, 1);
+    *addr_out = addr;
+    return 0;
+unreserve:
+    if (!(v.flags & VMSIM_VMA_NORESERVE))
+        vmsim__hugetlb_unreserve(sim, level, len / hs);
+    return err;
+}
+
 static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_req_t *req,
                    vmsim_vaddr_t *addr_out)
 {
@@ -408,7 +497,7 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
     if (req->len == 0)
         return VMSIM_SYS_EINVAL;
     if (flags & VMSIM_MAP_HUGETLB)
-        return VMSIM_ENOTSUP; /* hugetlb mappings: not yet */
+        return do_mmap_hugetlb(sim, p, req, addr_out);
     if (!(flags & VMSIM_MAP_ANONYMOUS)) {
         /* MAP_ANONYMOUS ignores the file, as Linux ignores the fd */
         if (req->file == NULL)
@@ -555,6 +644,24 @@ static void change_protection(struct vmsim *sim, struct vmsim__mm *mm,
     pte_t prot = vma_page_prot(vma);
     bool try_writable = (vma->prot & VMSIM_PROT_WRITE) && !(vma->flags & VMSIM_VMA_SHARED);
 
+    if (vma->flags & VMSIM_VMA_HUGETLB) {
+        int hl = (int)hugetlb_level(vma);
+
+        for (vmsim_vaddr_t va = start; va < end; va += LEVEL_SIZE(hl)) {
+            int level, err;
+            pte_t *e = vmsim__pt_walk(sim, mm, va, hl, false, &level, &err);
+
+            if (e != NULL && !pte_none(*e)) {
+                pte_t n = (*e & PTE_CHG_MASK) | prot | PTE_PS;
+
+                if (try_writable && pfn_frame(sim, pte_pfn(n))->mapcount == 1 && (n & PTE_P))
+                    n |= PTE_RW;
+                *e = n;
+            }
+        }
+        return;
+    }
+
     for (vmsim_vaddr_t va = start; va < end;) {
         int level, err;
         pte_t *e = vmsim__pt_walk(sim, mm, va, 0, false, &level, &err);
@@ -625,6 +732,9 @@ static int do_mprotect(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t st
             return VMSIM_SYS_ENOMEM;
         v = &mm->vmas[i];
         tmp = v->end < end ? v->end : end;
+        if ((v->flags & VMSIM_VMA_HUGETLB) &&
+            ((nstart | tmp) & (LEVEL_SIZE(hugetlb_level(v)) - 1)))
+            return VMSIM_SYS_EINVAL;
         if (v->prot == prot) {
             nstart = tmp;
             continue;

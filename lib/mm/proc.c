@@ -171,6 +171,35 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
     return 0;
 }
 
+/* copy_hugetlb_page_range(): huge pages are shared, write-protected when
+ * private; the child holds no reservation for what is not faulted yet. */
+static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
+                              struct vmsim__mm *dst, struct vmsim__vma *v)
+{
+    int hl = (int)hugetlb_level(v);
+
+    v->flags |= VMSIM_VMA_NORESERVE;
+    for (vmsim_vaddr_t va = v->start; va < v->end; va += LEVEL_SIZE(hl)) {
+        int level, err;
+        pte_t *s = vmsim__pt_walk(sim, parent->mm, va, hl, false, &level, &err), *d;
+        struct vmsim__frame *f;
+
+        if (s == NULL || pte_none(*s))
+            continue;
+        d = vmsim__pt_walk(sim, dst, va, hl, true, &level, &err);
+        if (d == NULL)
+            return err;
+        if (!(v->flags & VMSIM_VMA_SHARED))
+            *s &= ~PTE_RW;
+        *d = *s & ~PTE_A;
+        f = pfn_frame(sim, pte_pfn(*s));
+        f->mapcount++;
+        f->refcount++;
+        dst->hugetlb_pages += LEVEL_SIZE(hl) / PAGE_SIZE;
+    }
+    return 0;
+}
+
 int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
 {
     struct vmsim__proc *p, *c;
@@ -221,6 +250,12 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
     for (size_t i = 0; i < dst->nr_vmas; i++) {
         struct vmsim__vma *v = &dst->vmas[i];
 
+        if (v->flags & VMSIM_VMA_HUGETLB) {
+            err = copy_hugetlb_range(sim, p, dst, v);
+            if (err < 0)
+                goto fail;
+            continue;
+        }
         /* vma_needs_copy(): only VMAs with anonymous pages are copied;
          * shared and untouched file mappings fault in again */
         if (v->anon_id == 0)
@@ -393,6 +428,7 @@ int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_info_t *out)
     out->vmexe = 0;
     out->vmlib = mm->exec_vm * PAGE_SIZE; /* no program text: all exec is library */
     out->vmpte = mm->nr_pt_pages * PAGE_SIZE;
+    out->hugetlb = mm->hugetlb_pages * PAGE_SIZE;
     out->start_brk = mm->start_brk;
     out->brk = mm->brk;
     return 0;

@@ -291,8 +291,9 @@ static void l1_insert(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va, i
     last_set(&tlb->last[LAST_DATA], va, at, asid, pte);
 }
 
-/* Everything lookup does after the last translation missed. */
-static pte_t *lookup_arrays(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
+/* Everything lookup does after the last translation missed. Kept out of
+ * line so that the shortcut in vmsim__tlb_lookup needs no stack frame. */
+__attribute__((noinline)) static pte_t *lookup_arrays(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
                             bool ifetch)
 {
     uint64_t vpn4k = va >> PAGE_SHIFT;
@@ -394,7 +395,7 @@ void vmsim__tlb_flush_all(struct vmsim__tlb *tlb)
 
 void vmsim__tlb_switch(struct vmsim__tlb *tlb, uint32_t asid)
 {
-    if (tlb->has_current && tlb->current != asid) {
+    if (!tlb->pcid && tlb->has_current && tlb->current != asid) {
         /* a CR3 write without PCID drops every (non-global) entry */
         tlb->stats.flushes++;
         flush_all_entries(tlb);

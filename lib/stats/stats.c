@@ -83,7 +83,7 @@ size_t vmsim_meminfo_read(const vmsim_t *sim, uint64_t *out, size_t n)
 {
     const uint64_t *v = sim->vmstat;
     uint64_t m[VMSIM_MEMINFO__COUNT];
-    uint64_t hugetlb_pages = sim->cfg.hugepages_2m * 512 + sim->cfg.hugepages_1g * 512 * 512;
+    uint64_t hugetlb_pages = sim->hpool[0].total * 512 + sim->hpool[1].total * 512 * 512;
 
     memset(m, 0, sizeof(m));
     m[VMSIM_MEMINFO_MEMTOTAL] = sim->nr_frames;
@@ -114,9 +114,9 @@ size_t vmsim_meminfo_read(const vmsim_t *sim, uint64_t *out, size_t n)
     /* pages to bytes, except the HugePages_ counts */
     for (size_t i = 0; i < VMSIM_MEMINFO__COUNT; i++)
         m[i] *= PAGE_SIZE;
-    m[VMSIM_MEMINFO_HUGEPAGES_TOTAL] = sim->cfg.hugepages_2m;
-    m[VMSIM_MEMINFO_HUGEPAGES_FREE] = sim->cfg.hugepages_2m;
-    m[VMSIM_MEMINFO_HUGEPAGES_RSVD] = 0;
+    m[VMSIM_MEMINFO_HUGEPAGES_TOTAL] = sim->hpool[0].total;
+    m[VMSIM_MEMINFO_HUGEPAGES_FREE] = sim->hpool[0].free;
+    m[VMSIM_MEMINFO_HUGEPAGES_RSVD] = sim->hpool[0].rsvd;
     m[VMSIM_MEMINFO_HUGEPAGES_SURP] = 0;
     for (size_t i = 0; i < n && i < VMSIM_MEMINFO__COUNT; i++)
         out[i] = m[i];

@@ -138,8 +138,13 @@ main() {
     "$bin/bench_tlb" || fail
     echo
 
-    echo "== 3. a 64 GiB machine (profile linux)"
-    "$bin/bench_machine" || fail
+    echo "== 3. host memory and simulated machine size (profile linux; each line a fresh process)"
+    for gib in 64 1 8 256; do
+        "$bin/bench_machine" create $gib || fail
+    done
+    "$bin/bench_machine" resident || fail
+    echo "scaling with address-space spread (16 384 resident pages):"
+    "$bin/bench_machine" spread || fail
     echo
 
     echo "== 4. trace parsing"

@@ -248,6 +248,115 @@ static void test_thp_swapout_splits(void **state)
     test_sim_free(sim);
 }
 
+
+static vmsim_t *hugetlb_sim(uint64_t n2m, uint64_t n1g)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 4 * GiB;
+    cfg.hugepages_2m = n2m;
+    cfg.hugepages_1g = n1g;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
+    return sim;
+}
+
+static int map_hugetlb(vmsim_t *sim, uint64_t len, uint64_t pagesize, unsigned extra,
+                       vmsim_vaddr_t *va)
+{
+    vmsim_mmap_req_t req = { .len = len, .prot = RW, .pagesize = pagesize,
+                             .flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS |
+                                      VMSIM_MAP_HUGETLB | extra };
+
+    return vmsim_mmap(sim, 1, &req, va);
+}
+
+static void test_hugetlb_pools(void **state)
+{
+    vmsim_t *sim = hugetlb_sim(16, 1);
+    vmsim_vaddr_t a, b;
+
+    (void)state;
+    /* pools come out of RAM at boot: not free, counted in Hugetlb */
+    assert_int_equal(test_meminfo(sim, "HugePages_Total"), 16);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 16);
+    assert_int_equal(test_meminfo(sim, "Hugetlb"), 16 * 2 * MiB + GiB);
+    assert_true(test_meminfo(sim, "MemFree") < 4 * GiB - GiB - 32 * MiB + 1);
+    /* mmap reserves: 10 pages of 2 MiB */
+    assert_int_equal(map_hugetlb(sim, 20 * MiB, 0, 0, &a), 0);
+    assert_int_equal(a % (2 * MiB), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 10);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 16);
+    /* more than what is left unreserved: ENOMEM */
+    assert_int_equal(map_hugetlb(sim, 14 * MiB, 0, 0, &b), VMSIM_SYS_ENOMEM);
+    /* one fault per huge page */
+    test_touch(sim, 1, a, 20 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 10);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 6);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    assert_int_equal(test_info(sim, 1).vmrss, 0); /* not RSS: HugetlbPages */
+    assert_int_equal(test_info(sim, 1).hugetlb, 20 * MiB);
+    assert_int_equal(test_info(sim, 1).vmpte, 8 * KiB); /* PMD + PUD tables only */
+    test_check(sim);
+    /* 1 GiB pages are PDPT leaves */
+    assert_int_equal(map_hugetlb(sim, GiB, GiB, 0, &b), 0);
+    assert_int_equal(b % GiB, 0);
+    test_touch(sim, 1, b, GiB, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).minflt, 11);
+    {
+        vmsim_pte_info_t pi;
+
+        assert_int_equal(vmsim_pte_lookup(sim, 1, b + 12345, &pi), 0);
+        assert_int_equal(pi.level, 2);
+    }
+    test_check(sim);
+    /* partial unmap of a huge page: EINVAL; whole pages go back to the pool */
+    assert_int_equal(vmsim_munmap(sim, 1, a, 4096), VMSIM_SYS_EINVAL);
+    assert_int_equal(vmsim_munmap(sim, 1, a, 20 * MiB), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 16);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
+static void test_hugetlb_noreserve_sigbus(void **state)
+{
+    vmsim_t *sim = hugetlb_sim(2, 0);
+    vmsim_vaddr_t a;
+
+    (void)state;
+    assert_int_equal(map_hugetlb(sim, 8 * MiB, 0, VMSIM_MAP_NORESERVE, &a), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
+    assert_true(test_info(sim, 1).alive);
+    assert_int_equal(vmsim_access(sim, 1, a + 4 * MiB, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(test_info(sim, 1).signal, VMSIM_SIGBUS);
+    test_sim_free(sim);
+}
+
+static void test_hugetlb_fork(void **state)
+{
+    vmsim_t *sim = hugetlb_sim(4, 0);
+    vmsim_vaddr_t a;
+
+    (void)state;
+    assert_int_equal(map_hugetlb(sim, 4 * MiB, 0, 0, &a), 0);
+    test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(vmsim_fork(sim, 1, 2), 0);
+    assert_int_equal(test_info(sim, 1).nr_ptes_copied_fork, 0); /* no PTEs: 2 PMDs */
+    assert_int_equal(test_info(sim, 2).hugetlb, 4 * MiB);
+    test_check(sim);
+    /* a write copies the huge page from the pool */
+    assert_int_equal(vmsim_access(sim, 2, a, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(test_info(sim, 2).cow, 1);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 1);
+    test_check(sim);
+    assert_int_equal(vmsim_exit(sim, 2), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 2);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +370,9 @@ int main(void)
         cmocka_unit_test(test_fragmentation_fallback),
         cmocka_unit_test(test_khugepaged_collapse),
         cmocka_unit_test(test_thp_swapout_splits),
+        cmocka_unit_test(test_hugetlb_pools),
+        cmocka_unit_test(test_hugetlb_noreserve_sigbus),
+        cmocka_unit_test(test_hugetlb_fork),
     };
     return cmocka_run_group_tests_name("huge", tests, NULL, NULL);
 }
