@@ -321,6 +321,7 @@ struct vmsim {
     uint64_t nr_user_pages;       /* resident user frames (anon + file + shmem) */
     uint32_t next_anon_id;
     uint64_t time_ns;
+    uint64_t time_by[VMSIM_COST__COUNT];
     uint64_t event_seq;
     vmsim_tlb_stats_t tlb;
     bool panicked;
@@ -344,6 +345,16 @@ static inline void count_vm_event(struct vmsim *sim, vmsim_vmstat_item item)
 {
     sim->vmstat[item]++;
 }
+/* Charge n events of a kind to the simulated clock (the cost model). */
+static inline void vmsim__charge(struct vmsim *sim, vmsim_cost cost, uint64_t n)
+{
+    /* vmsim_latency_t is VMSIM_COST__COUNT uint64_t fields in enum order */
+    uint64_t t = n * ((const uint64_t *)&sim->cfg.latency)[cost];
+
+    sim->time_ns += t;
+    sim->time_by[cost] += t;
+}
+
 static inline void mod_vm_stat(struct vmsim *sim, vmsim_vmstat_item item, int64_t delta)
 {
     sim->vmstat[item] += (uint64_t)delta;

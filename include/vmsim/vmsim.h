@@ -81,6 +81,14 @@ typedef struct vmsim_latency {
 #undef XX
 } vmsim_latency_t;
 
+/* Where simulated time went: one bucket per latency above. */
+typedef enum vmsim_cost {
+#define XX(name, dflt, doc) VMSIM_COST_##name,
+    VMSIM_LATENCY_MAP(XX)
+#undef XX
+    VMSIM_COST__COUNT
+} vmsim_cost;
+
 /* Event kinds reported through the event callback. XX(ID, "name") */
 #define VMSIM_EVENT_MAP(XX)                                                              \
     XX(FAULT, "fault")                                                                   \
@@ -408,6 +416,12 @@ VMSIM_API int vmsim_khugepaged(vmsim_t *sim, vmsim_pid_t pid);
 /* swapoff(8): bring every swapped page back into memory and remove the
  * device. Returns 0 or VMSIM_E* (VMSIM_EPANIC if the OOM killer panicked). */
 VMSIM_API int vmsim_swapoff(vmsim_t *sim);
+
+/* Copy min(n, VMSIM_COST__COUNT) buckets of simulated nanoseconds (the
+ * sum is vmsim_time_ns()); return the library's count. */
+VMSIM_API size_t vmsim_time_breakdown(const vmsim_t *sim, uint64_t *out, size_t n);
+/* The name of bucket i ("major_fault"), or NULL past the end. */
+VMSIM_API const char *vmsim_cost_name(size_t i);
 
 /* Total simulated nanoseconds so far. */
 VMSIM_API uint64_t vmsim_time_ns(const vmsim_t *sim);

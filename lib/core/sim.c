@@ -271,6 +271,24 @@ bool vmsim_panicked(const vmsim_t *sim)
     return sim->panicked;
 }
 
+size_t vmsim_time_breakdown(const vmsim_t *sim, uint64_t *out, size_t n)
+{
+    for (size_t i = 0; i < n && i < VMSIM_COST__COUNT; i++)
+        out[i] = sim->time_by[i];
+    return VMSIM_COST__COUNT;
+}
+
+const char *vmsim_cost_name(size_t i)
+{
+    static const char *const names[VMSIM_COST__COUNT] = {
+#define XX(name, dflt, doc) #name,
+        VMSIM_LATENCY_MAP(XX)
+#undef XX
+    };
+
+    return i < VMSIM_COST__COUNT ? names[i] : NULL;
+}
+
 uint64_t vmsim_time_ns(const vmsim_t *sim)
 {
     return sim->time_ns;
@@ -370,3 +388,6 @@ int vmsim_sysctl_set(vmsim_t *sim, const char *key, const char *value)
     }
     return VMSIM_ENOENT;
 }
+
+_Static_assert(sizeof(vmsim_latency_t) == VMSIM_COST__COUNT * sizeof(uint64_t),
+               "vmsim_latency_t must be one uint64_t per cost bucket");

@@ -173,7 +173,7 @@ static int do_anonymous_page(struct fault *vf)
     if (vf->vma->prot & VMSIM_PROT_WRITE)
         prot |= PTE_RW | PTE_D;
     *vf->pte = pfn_pte(pfn) | prot;
-    sim->time_ns += sim->cfg.latency.zero_page;
+    vmsim__charge(sim, VMSIM_COST_zero_page, 1);
     vf->cause = "zero-fill";
     return VMSIM_OUT_MINOR;
 }
@@ -191,7 +191,7 @@ static int fault_get_page(struct fault *vf, vmsim_pfn_t *pfn, bool *major)
         return err;
     if (*major) {
         count_vm_event(vf->sim, VMSIM_VMSTAT_PGMAJFAULT);
-        vf->sim->time_ns += vf->sim->cfg.latency.file_read;
+        vmsim__charge(vf->sim, VMSIM_COST_file_read, 1);
     }
     return 0;
 }
@@ -278,7 +278,7 @@ static int copy_to_new_anon(struct fault *vf, vmsim_pfn_t src, bool src_mapped)
         vmsim__page_remove_rmap(sim, vf->mm, src);
     page_add_new_anon_rmap(sim, vf->mm, vf->vma, pfn, vf->va);
     *vf->pte = pfn_pte(pfn) | vma_page_prot(vf->vma) | PTE_A | PTE_D | PTE_RW;
-    sim->time_ns += sim->cfg.latency.copy_page;
+    vmsim__charge(sim, VMSIM_COST_copy_page, 1);
     vf->proc->cow++;
     vmsim__emit(sim, VMSIM_EV_COW, vf->proc->pid, vf->va, pfn, VMSIM_OUT_COW, "cow");
     return VMSIM_OUT_MINOR | VMSIM_OUT_COW;
@@ -333,7 +333,7 @@ int vmsim__do_wp_page(struct fault *vf)
             return err;
         page_add_new_anon_rmap(sim, vf->mm, vf->vma, pfn, vf->va);
         *vf->pte = pfn_pte(pfn) | vma_page_prot(vf->vma) | PTE_A | PTE_D | PTE_RW;
-        sim->time_ns += sim->cfg.latency.zero_page;
+        vmsim__charge(sim, VMSIM_COST_zero_page, 1);
         vf->cause = "zero-page-cow";
         return VMSIM_OUT_MINOR;
     }
@@ -464,7 +464,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
         return ret;
     /* mm_account_fault(): pgfault counts failed faults too */
     count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
-    sim->time_ns += sim->cfg.latency.minor_fault;
+    vmsim__charge(sim, VMSIM_COST_minor_fault, 1);
     if (ret == VMSIM__SIGBUS) {
         if (gup)
             return 0;
@@ -524,7 +524,7 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
     pte_t *e;
     int ret;
 
-    sim->time_ns += sim->cfg.latency.tlb_hit;
+    vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
     if (va >= ((uint64_t)1 << 47)) {
         /* A kernel address faults with the PTE's U/S bit: SEGV_MAPERR from
          * bad_area_nosemaphore(). A non-canonical one raises #GP, which

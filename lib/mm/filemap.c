@@ -296,7 +296,6 @@ static int pagecache_add(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
                 memcpy(dst, src, PAGE_SIZE);
         }
         sim->vmstat[VMSIM_VMSTAT_PGPGIN] += PAGE_SIZE / 1024;
-        sim->time_ns += sim->cfg.latency.file_read;
     }
     vmsim__lru_add(sim, pfn);
     *out = pfn;
@@ -461,7 +460,7 @@ void vmsim__file_writeback(struct vmsim *sim, struct vmsim__file *f, uint64_t fi
         fr->flags &= (uint16_t)~PG_DIRTY;
         sim->vmstat[VMSIM_VMSTAT_NR_DIRTY]--;
         sim->vmstat[VMSIM_VMSTAT_PGPGOUT] += PAGE_SIZE / 1024;
-        sim->time_ns += sim->cfg.latency.writeback;
+        vmsim__charge(sim, VMSIM_COST_writeback, 1);
     }
 }
 

@@ -119,7 +119,7 @@ static int alloc_thp(struct vmsim *sim, struct vmsim__mm *mm, struct vmsim__vma 
     mod_vm_stat(sim, VMSIM_VMSTAT_NR_ANON_PAGES, HPAGE_NR);
     count_vm_event(sim, VMSIM_VMSTAT_NR_ANON_THPS);
     vmsim__lru_add(sim, head);
-    sim->time_ns += sim->cfg.latency.zero_page * HPAGE_NR;
+    vmsim__charge(sim, VMSIM_COST_zero_page, HPAGE_NR);
     *out = head;
     return 0;
 }
@@ -432,7 +432,7 @@ static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__
     *pmd = pfn_pte(head) | huge_prot(vma) | PTE_D |
            ((vma->prot & VMSIM_PROT_WRITE) ? PTE_RW : 0);
     count_vm_event(sim, VMSIM_VMSTAT_THP_COLLAPSE_ALLOC);
-    sim->time_ns += sim->cfg.latency.copy_page * HPAGE_NR;
+    vmsim__charge(sim, VMSIM_COST_copy_page, HPAGE_NR);
     vmsim__emit(sim, VMSIM_EV_THP_COLLAPSE, p->pid, haddr, head, VMSIM_OUT_HUGE, "collapse");
     return 0;
 }

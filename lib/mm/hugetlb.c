@@ -119,7 +119,7 @@ int vmsim__hugetlb_fault(struct fault *vf)
         f->refcount--;
         pfn_frame(sim, pfn)->mapcount = pfn_frame(sim, pfn)->refcount = 1;
         *e = pfn_pte(pfn) | prot | PTE_D | PTE_RW;
-        sim->time_ns += sim->cfg.latency.copy_page << pool_order[level - 1];
+        vmsim__charge(sim, VMSIM_COST_copy_page, (uint64_t)1 << pool_order[level - 1]);
         vf->proc->cow++;
         return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE | VMSIM_OUT_COW;
     }
@@ -136,7 +136,7 @@ int vmsim__hugetlb_fault(struct fault *vf)
         prot |= PTE_RW | (vf->kind == VMSIM_WRITE ? PTE_D : 0);
     *e = pfn_pte(pfn) | prot;
     vf->mm->hugetlb_pages += (uint64_t)1 << pool_order[level - 1];
-    sim->time_ns += sim->cfg.latency.zero_page << pool_order[level - 1];
+    vmsim__charge(sim, VMSIM_COST_zero_page, (uint64_t)1 << pool_order[level - 1]);
     vf->cause = "hugetlb";
     return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE;
 }

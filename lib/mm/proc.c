@@ -267,7 +267,7 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
     }
     mm_update_hiwater_rss(dst);
     p->nr_ptes_copied_fork += copied;
-    sim->time_ns += copied * sim->cfg.latency.fork_pte;
+    vmsim__charge(sim, VMSIM_COST_fork_pte, copied);
     err = vmsim__heap_fork(sim, p, c);
     if (err < 0)
         goto fail;

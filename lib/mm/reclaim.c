@@ -268,7 +268,7 @@ static void write_slot(struct vmsim *sim, vmsim_pfn_t pfn, uint64_t slot)
     }
     count_vm_event(sim, VMSIM_VMSTAT_PSWPOUT);
     sim->vmstat[VMSIM_VMSTAT_PGPGOUT] += PAGE_SIZE / 1024;
-    sim->time_ns += sim->cfg.latency.swap_out;
+    vmsim__charge(sim, VMSIM_COST_swap_out, 1);
 }
 
 /* An anonymous page goes to swap: a slot (kept if it has one and is

@@ -209,7 +209,7 @@ int vmsim__do_swap_page(struct fault *vf)
         if (err < 0)
             return err;
         count_vm_event(sim, VMSIM_VMSTAT_PGMAJFAULT);
-        sim->time_ns += sim->cfg.latency.major_fault;
+        vmsim__charge(sim, VMSIM_COST_major_fault, 1);
         sim->fault_pin[0] = pfn;
         swap_readahead(sim, slot);
         sim->fault_pin[0] = PFN_NONE;
@@ -285,7 +285,7 @@ int vmsim__shmem_swapin(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
     f->nr_cached++;
     count_vm_event(sim, VMSIM_VMSTAT_NR_SHMEM);
     count_vm_event(sim, VMSIM_VMSTAT_PGMAJFAULT);
-    sim->time_ns += sim->cfg.latency.major_fault;
+    vmsim__charge(sim, VMSIM_COST_major_fault, 1);
     *major = true;
     return 0;
 }

@@ -1516,6 +1516,29 @@ static int summary_text(const vmsim_t *sim, vmsim_pid_t pid, FILE *out)
     }
     format_duration(vmsim_time_ns(sim), buf, sizeof(buf));
     LINE("time", "%s (%" PRIu64 " ns)", buf, vmsim_time_ns(sim));
+    {
+        uint64_t by[VMSIM_COST__COUNT], acc = 0, maj = 0, flt = 0;
+
+        vmsim_time_breakdown(sim, by, VMSIM_COST__COUNT);
+        for (size_t i = 0; i < VMSIM_COST__COUNT; i++) {
+            if (by[i] == 0 || vmsim_time_ns(sim) == 0)
+                continue;
+            format_duration(by[i], buf, sizeof(buf));
+            fprintf(out, "    %-12s %s (%.1f%%)\n", vmsim_cost_name(i), buf,
+                    100.0 * (double)by[i] / (double)vmsim_time_ns(sim));
+        }
+        /* accesses: one tlb_hit charge each */
+        if (cfg != NULL && cfg->latency.tlb_hit != 0)
+            acc = by[VMSIM_COST_tlb_hit] / cfg->latency.tlb_hit;
+        if (acc > 0)
+            LINE("per access", "%.1f ns", (double)vmsim_time_ns(sim) / (double)acc);
+        vmsim_vmstat_get(sim, "pgmajfault", &maj);
+        vmsim_vmstat_get(sim, "pgfault", &flt);
+        if (maj > 0 && flt > 0 && by[VMSIM_COST_major_fault] * 2 > vmsim_time_ns(sim) &&
+            maj * 4 > flt)
+            LINE("thrashing", "%s", "yes: waiting for swap/file I/O dominates the run "
+                 "(the working set does not fit in memory)");
+    }
     v = 0;
     vmsim_meminfo_get(sim, "MemTotal", &v);
     LINE("MemTotal", "%" PRIu64 " kB", kb(v));
@@ -1604,6 +1627,15 @@ static int summary_json(const vmsim_t *sim, vmsim_pid_t pid, json_t *root)
     bad |= set_u64(tlb, "walk_refs", t.walk_refs);
     bad |= set_u64(tlb, "flushes", t.flushes);
     bad |= set_u64(root, "time_ns", vmsim_time_ns(sim));
+    {
+        json_t *by = json_object();
+        uint64_t b[VMSIM_COST__COUNT];
+
+        bad |= json_object_set_new(root, "time_by", by) != 0;
+        vmsim_time_breakdown(sim, b, VMSIM_COST__COUNT);
+        for (size_t i = 0; i < VMSIM_COST__COUNT && by != NULL; i++)
+            bad |= set_u64(by, vmsim_cost_name(i), b[i]);
+    }
     bad |= set_bool(root, "panic", vmsim_panicked(sim));
     return bad ? VMSIM_ENOMEM : 0;
 }
