@@ -217,6 +217,7 @@ struct vmsim__proc {
     vmsim_pid_t pid, ppid;
     char name[16];
     bool alive, oom_killed;
+    bool forking;         /* a child being built by fork: not an OOM candidate */
     int signal, si_code;
     vmsim_vaddr_t fault_addr;
     int last_errno;
@@ -304,6 +305,7 @@ struct vmsim {
     uint64_t *last_access;      /* OPT: per frame, time of the last access */
     uint64_t scan_balance;      /* anon/file scan credit */
     struct vmsim__proc *current;/* the process whose call is running */
+    struct vmsim__tlb *tlb;     /* NULL with the TLB off */
     vmsim_access_fn access_hook;
     void *access_hook_ctx;
     vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */
@@ -323,7 +325,6 @@ struct vmsim {
     uint64_t time_ns;
     uint64_t time_by[VMSIM_COST__COUNT];
     uint64_t event_seq;
-    vmsim_tlb_stats_t tlb;
     bool panicked;
 };
 
@@ -483,6 +484,18 @@ void vmsim__page_remove_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_
 
 /* The process with this pid, dead or alive, or NULL. */
 struct vmsim__proc *vmsim__proc_find(const struct vmsim *sim, vmsim_pid_t pid);
+/* A call on behalf of p begins: the OOM killer then defers killing p
+ * (VMSIM__EKILLED) instead of freeing the memory the call is using. */
+static inline struct vmsim__proc *vmsim__api_begin(struct vmsim *sim, struct vmsim__proc *p)
+{
+    struct vmsim__proc *saved = sim->current;
+
+    sim->current = p;
+    return saved;
+}
+/* The call ends with rc: a deferred OOM kill of p happens now and the
+ * call's result becomes 0 (the process's fate is the outcome). */
+int vmsim__api_end(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__proc *saved, int rc);
 /* Kill p with a signal: record it, release its memory, emit the event. */
 void vmsim__proc_kill(struct vmsim *sim, struct vmsim__proc *p, int sig, int si_code,
                       vmsim_vaddr_t addr);
@@ -649,6 +662,14 @@ void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn);
 void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn);
 /* Map pfn (a cache page) at va for one more entry: mapcount, RSS, Mapped. */
 void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
+
+/* ---- TLB shootdowns (mm/tlb.c holds the TLB) ------------------------------ */
+
+/* Invalidate mm's translations of [start, end) (flush_tlb_range). */
+void vmsim__flush_tlb_range(struct vmsim *sim, const struct vmsim__mm *mm,
+                            vmsim_vaddr_t start, vmsim_vaddr_t end);
+/* Invalidate every translation of mm (flush_tlb_mm). */
+void vmsim__flush_tlb_mm(struct vmsim *sim, const struct vmsim__mm *mm);
 
 /* ---- mm/huge.c: transparent huge pages ----------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "mm/tlb.h"
 
 static const vmsim_latency_t default_latency = {
 #define XX(name, dflt, doc) .name = (dflt),
@@ -211,6 +212,13 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
     err = vmsim__policy_init(sim);
     if (err < 0)
         goto fail;
+    if (cfg->tlb.enabled) {
+        err = vmsim__tlb_create(sim, &cfg->tlb, &sim->tlb);
+        if (err < 0) {
+            vmsim__policy_destroy(sim);
+            goto fail;
+        }
+    }
     *out = sim;
     return 0;
 fail:
@@ -231,6 +239,7 @@ void vmsim_destroy(vmsim_t *sim)
     vmsim__policy_destroy(sim);
     vmsim__swap_destroy(sim);
     vmsim__hugetlb_destroy(sim);
+    vmsim__tlb_destroy(sim, sim->tlb);
     vmsim__kmsg_destroy(sim);
     if (sim->frame_data != NULL) {
         for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++)
@@ -296,7 +305,22 @@ uint64_t vmsim_time_ns(const vmsim_t *sim)
 
 void vmsim_tlb_stats(const vmsim_t *sim, vmsim_tlb_stats_t *out)
 {
-    *out = sim->tlb;
+    memset(out, 0, sizeof(*out));
+    if (sim->tlb != NULL)
+        vmsim__tlb_stats(sim->tlb, out);
+}
+
+void vmsim__flush_tlb_range(struct vmsim *sim, const struct vmsim__mm *mm,
+                            vmsim_vaddr_t start, vmsim_vaddr_t end)
+{
+    if (sim->tlb != NULL)
+        vmsim__tlb_flush_range(sim->tlb, (uint32_t)mm->owner, start, end);
+}
+
+void vmsim__flush_tlb_mm(struct vmsim *sim, const struct vmsim__mm *mm)
+{
+    if (sim->tlb != NULL)
+        vmsim__tlb_flush_asid(sim->tlb, (uint32_t)mm->owner);
 }
 
 void vmsim_buddyinfo(const vmsim_t *sim, uint64_t out[19])

@@ -19,6 +19,7 @@
  * ones; pgmajfault where a fault waited for I/O.
  */
 #include "internal.h"
+#include "mm/tlb.h"
 
 /* ---- user frames and their accounting ---------------------------------- */
 
@@ -488,23 +489,56 @@ int vmsim__handle_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t 
 
 /* ---- the access path --------------------------------------------------- */
 
-/* The leaf entry for va if every level is present, else NULL: the MMU's
- * walk, with no side effects. */
-static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *mm,
-                              vmsim_vaddr_t va)
+/* The leaf entry for va if every level is present, else NULL, and its
+ * level: the MMU's walk, with no side effects. */
+static inline pte_t *mmu_walk_level(const struct vmsim *sim, const struct vmsim__mm *mm,
+                                    vmsim_vaddr_t va, int *level)
 {
     pte_t *table = pt_table(sim, mm->pgd);
+
+    *level = PT_LEVELS - 1;
 
     for (int l = PT_LEVELS - 1; l > 0; l--) {
         pte_t e = table[PT_INDEX(va, l)];
 
         if (!pte_hw_present(e))
             return NULL;
-        if (pte_huge(e))
+        if (pte_huge(e)) {
+            *level = l;
             return &table[PT_INDEX(va, l)];
+        }
         table = pt_table(sim, pte_pfn(e));
     }
+    *level = 0;
     return &table[PT_INDEX(va, 0)];
+}
+
+static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *mm,
+                              vmsim_vaddr_t va)
+{
+    int level;
+
+    return mmu_walk_level(sim, mm, va, &level);
+}
+
+/* The translation of va: the TLB, or a page walk that fills it (counting
+ * the walk's memory references in the cost model). */
+static inline pte_t *translate(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
+                               vmsim_access_kind kind)
+{
+    pte_t *e;
+    int level = 0;
+
+    if (sim->tlb == NULL)
+        return mmu_walk(sim, p->mm, va);
+    e = vmsim__tlb_lookup(sim->tlb, (uint32_t)p->pid, va, kind);
+    if (e != NULL)
+        return e;
+    e = mmu_walk_level(sim, p->mm, va, &level);
+    vmsim__charge(sim, VMSIM_COST_walk_level, (uint64_t)(PT_LEVELS - level));
+    if (e != NULL && pte_hw_present(*e))
+        vmsim__tlb_fill(sim->tlb, (uint32_t)p->pid, va, level, e, kind);
+    return e;
 }
 
 static inline bool pte_allows(pte_t e, vmsim_access_kind kind)
@@ -536,7 +570,7 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
     if (sim->access_hook != NULL)
         sim->access_hook(sim->access_hook_ctx, p->pid, va, kind);
     sim->now++;
-    e = mmu_walk(sim, p->mm, va);
+    e = translate(sim, p, va, kind);
     if (e != NULL && pte_allows(*e, kind)) {
         *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
         if (!pte_special(*e))
@@ -545,8 +579,12 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
     }
     ret = do_fault(sim, p, va, kind, false);
     if (ret >= 0 && p->alive) {
-        /* the access the fault made possible */
-        e = mmu_walk(sim, p->mm, va);
+        /* the access the fault made possible: the entry changed, so the
+         * old translation goes and the retry walks again */
+        if (sim->tlb != NULL)
+            vmsim__tlb_flush_range(sim->tlb, (uint32_t)p->pid, va & PAGE_MASK,
+                                   (va & PAGE_MASK) + PAGE_SIZE);
+        e = translate(sim, p, va, kind);
         if (e != NULL && pte_allows(*e, kind)) {
             *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
             if (!pte_special(*e))
@@ -580,7 +618,7 @@ static struct vmsim__proc *access_proc(struct vmsim *sim, vmsim_pid_t pid)
 int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
                  vmsim_access_kind kind, unsigned *outcome)
 {
-    struct vmsim__proc *p;
+    struct vmsim__proc *p, *saved;
     vmsim_vaddr_t page, last;
     unsigned out = 0;
 
@@ -591,7 +629,9 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     p = access_proc(sim, pid);
     if (p == NULL || !p->alive)
         return VMSIM_ESRCH;
-    sim->current = p;
+    saved = vmsim__api_begin(sim, p);
+    if (sim->tlb != NULL)
+        vmsim__tlb_switch(sim->tlb, (uint32_t)pid);
     if (size == 0)
         size = 1;
     page = va & PAGE_MASK;
@@ -600,7 +640,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
         int ret = access_page(sim, p, page > va ? page : va, kind);
 
         if (ret < 0) {
-            sim->current = NULL;
+            sim->current = saved;
             return ret;
         }
         out |= (unsigned)ret;
@@ -608,7 +648,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
             break;
         page += PAGE_SIZE;
     }
-    sim->current = NULL;
+    sim->current = saved;
     if (outcome != NULL)
         *outcome = out;
     return 0;
@@ -628,6 +668,8 @@ static int data_copy(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint8_t *b
         uint64_t in = va % PAGE_SIZE, n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
         struct vmsim__proc *p;
         unsigned o = 0;
+        vmsim_pfn_t pfn;
+        int level;
         pte_t *e;
         int err = vmsim_access(sim, pid, va, 1, write ? VMSIM_WRITE : VMSIM_READ, &o);
 
@@ -637,16 +679,18 @@ static int data_copy(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint8_t *b
         p = vmsim__proc_find(sim, pid);
         if (!p->alive)
             break;
-        e = mmu_walk(sim, p->mm, va);
+        e = mmu_walk_level(sim, p->mm, va, &level);
         VMSIM_ASSERT(e != NULL && pte_present(*e));
+        /* the 4 KiB frame inside a huge page */
+        pfn = pte_pfn(*e) + ((va & (LEVEL_SIZE(level) - 1)) >> PAGE_SHIFT);
         if (write) {
-            uint8_t *d = vmsim__frame_data(sim, pte_pfn(*e), true);
+            uint8_t *d = vmsim__frame_data(sim, pfn, true);
 
             if (d == NULL)
                 return VMSIM_ENOMEM;
             memcpy(d + in, buf, n);
         } else {
-            const uint8_t *d = pte_special(*e) ? NULL : vmsim__frame_data(sim, pte_pfn(*e), false);
+            const uint8_t *d = pte_special(*e) ? NULL : vmsim__frame_data(sim, pfn, false);
 
             if (d != NULL)
                 memcpy(buf, d + in, n);

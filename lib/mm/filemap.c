@@ -429,7 +429,8 @@ struct mkclean {
 static int mkclean_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vma,
                        vmsim_vaddr_t va, pte_t *pte, void *arg)
 {
-    (void)sim, (void)p, (void)vma, (void)va, (void)arg;
+    (void)vma, (void)arg;
+    vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
     *pte &= ~(PTE_RW | PTE_D);
     return 0;
 }
@@ -603,8 +604,8 @@ static int file_syscall(vmsim_t *sim, vmsim_pid_t pid, const char *name,
     return 0;
 }
 
-int vmsim_file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t offset,
-                    uint64_t len, void *buf, uint64_t *done)
+static int file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t offset,
+                     uint64_t len, void *buf, uint64_t *done)
 {
     struct vmsim__proc *p;
     struct vmsim__file *f;
@@ -660,8 +661,8 @@ int vmsim_file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t of
     return 0;
 }
 
-int vmsim_file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t offset,
-                     uint64_t len, const void *buf)
+static int file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t offset,
+                      uint64_t len, const void *buf)
 {
     struct vmsim__proc *p;
     struct vmsim__file *f;
@@ -719,6 +720,28 @@ int vmsim_file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t o
         f->size = end;
     p->last_errno = 0;
     return 0;
+}
+
+int vmsim_file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t offset,
+                    uint64_t len, void *buf, uint64_t *done)
+{
+    struct vmsim__proc *p = vmsim__proc_find(sim, pid), *saved;
+
+    if (p == NULL || !p->alive)
+        return sim->panicked ? VMSIM_EPANIC : VMSIM_ESRCH;
+    saved = vmsim__api_begin(sim, p);
+    return vmsim__api_end(sim, p, saved, file_read(sim, pid, name, offset, len, buf, done));
+}
+
+int vmsim_file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t offset,
+                     uint64_t len, const void *buf)
+{
+    struct vmsim__proc *p = vmsim__proc_find(sim, pid), *saved;
+
+    if (p == NULL || !p->alive)
+        return sim->panicked ? VMSIM_EPANIC : VMSIM_ESRCH;
+    saved = vmsim__api_begin(sim, p);
+    return vmsim__api_end(sim, p, saved, file_write(sim, pid, name, offset, len, buf));
 }
 
 int vmsim_file_peek(const vmsim_t *sim, const char *name, uint64_t offset, void *buf,

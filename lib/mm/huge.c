@@ -177,6 +177,11 @@ int vmsim__split_huge_pmd(struct vmsim *sim, struct vmsim__mm *mm, pte_t *pmd)
     vmsim_pfn_t table = pgtable_withdraw(sim, mm), head = pte_pfn(e);
     pte_t *ptes = pt_table(sim, table);
 
+    if (pte_special(e))
+        vmsim__flush_tlb_mm(sim, mm); /* the huge zero page does not know its address */
+    else
+        vmsim__flush_tlb_range(sim, mm, pfn_frame(sim, head)->index << PAGE_SHIFT,
+                               (pfn_frame(sim, head)->index << PAGE_SHIFT) + PMD_SIZE);
     if (pte_special(e)) {
         for (unsigned i = 0; i < HPAGE_NR; i++)
             ptes[i] = pfn_pte(sim->zero_pfn) | bits;
@@ -394,13 +399,14 @@ static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__
 
             err = vmsim__do_swap_page(&vf);
             if (err < 0)
-                return err == VMSIM__EKILLED ? 0 : err;
+                return err;
         }
     }
     if (sim->nr_free < sim->wmark_low + HPAGE_NR || vmsim__phys_alloc(sim, HPAGE_ORDER, &head) < 0) {
         count_vm_event(sim, VMSIM_VMSTAT_THP_COLLAPSE_ALLOC_FAILED);
         return 0;
     }
+    vmsim__flush_tlb_range(sim, mm, haddr, haddr + PMD_SIZE);
     /* the new folio, filled from the small pages; they are unmapped */
     if (vma->anon_id == 0)
         vma->anon_id = sim->next_anon_id++;
@@ -471,9 +477,11 @@ int vmsim_khugepaged(vmsim_t *sim, vmsim_pid_t pid)
         if (p->mm == NULL || (pid != 0 && p->pid != pid))
             continue;
         for (size_t j = 0; j < p->mm->nr_vmas && p->alive; j++) {
+            struct vmsim__proc *saved = vmsim__api_begin(sim, p);
             int err = vmsim__collapse_range(sim, p, j, p->mm->vmas[j].start,
                                             p->mm->vmas[j].end, true);
 
+            err = vmsim__api_end(sim, p, saved, err);
             if (err < 0)
                 return err;
         }

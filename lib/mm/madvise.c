@@ -187,8 +187,12 @@ int vmsim_madvise(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t addr, uint64_t le
         end = addr + round_up(len, PAGE_SIZE);
         if (end < addr)
             rc = VMSIM_SYS_EINVAL;
-        else
-            rc = walk_vmas(sim, p, addr, end, advise_one, (int)advice);
+        else {
+            struct vmsim__proc *saved = vmsim__api_begin(sim, p);
+
+            rc = vmsim__api_end(sim, p, saved,
+                                walk_vmas(sim, p, addr, end, advise_one, (int)advice));
+        }
     }
     if (rc >= 0)
         p->last_errno = rc;

@@ -174,8 +174,10 @@ void vmsim__zap_range(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsi
                       vmsim_vaddr_t start, vmsim_vaddr_t end)
 {
     (void)vma;
-    if (start < end)
+    if (start < end) {
+        vmsim__flush_tlb_range(sim, mm, start, end);
         zap_level(sim, mm, pt_table(sim, mm->pgd), PT_LEVELS - 1, start, end);
+    }
 }
 
 /*
@@ -265,6 +267,7 @@ void vmsim__mm_destroy(struct vmsim *sim, struct vmsim__mm *mm)
 {
     if (mm == NULL)
         return;
+    vmsim__flush_tlb_mm(sim, mm);
     remove_vmas(sim, mm, 0, mm->nr_vmas);
     vmsim__pt_destroy(sim, mm);
     vmsim__free(sim, mm->vmas);
@@ -615,7 +618,13 @@ int vmsim_mmap(vmsim_t *sim, vmsim_pid_t pid, const vmsim_mmap_req_t *req,
     rc = syscall_proc(sim, pid, &p);
     if (rc < 0)
         return rc;
-    rc = do_mmap(sim, p, req, &addr);
+    {
+        struct vmsim__proc *saved = vmsim__api_begin(sim, p);
+
+        rc = vmsim__api_end(sim, p, saved, do_mmap(sim, p, req, &addr));
+    }
+    if (!p->alive)
+        return 0;
     if (rc == 0 && addr_out != NULL)
         *addr_out = addr;
     return sysret(p, rc);
@@ -643,6 +652,8 @@ static void change_protection(struct vmsim *sim, struct vmsim__mm *mm,
 {
     pte_t prot = vma_page_prot(vma);
     bool try_writable = (vma->prot & VMSIM_PROT_WRITE) && !(vma->flags & VMSIM_VMA_SHARED);
+
+    vmsim__flush_tlb_range(sim, mm, start, end);
 
     if (vma->flags & VMSIM_VMA_HUGETLB) {
         int hl = (int)hugetlb_level(vma);

@@ -109,7 +109,7 @@ int vmsim__out_of_memory(struct vmsim *sim, bool memcg)
         totalpages = 1;
     for (size_t i = 0; i < sim->nr_procs; i++) {
         struct vmsim__proc *p = sim->procs[i];
-        int64_t points = oom_badness(p, totalpages);
+        int64_t points = p->forking ? INT64_MIN : oom_badness(p, totalpages);
 
         if (points == INT64_MIN || points < best)
             continue;

@@ -202,7 +202,7 @@ static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
 
 int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
 {
-    struct vmsim__proc *p, *c;
+    struct vmsim__proc *p, *c, *saved;
     struct vmsim__mm *src, *dst;
     uint64_t copied = 0, charge = 0;
     int err;
@@ -223,14 +223,16 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
         p->last_errno = VMSIM_SYS_ENOMEM;
         return VMSIM_SYS_ENOMEM;
     }
+    saved = vmsim__api_begin(sim, p);
     err = vmsim_spawn(sim, child, p->name, p->oom_score_adj);
     if (err < 0) {
         sim->committed_pages -= charge;
-        return err;
+        return vmsim__api_end(sim, p, saved, err);
     }
     c = vmsim__proc_find(sim, child);
     dst = c->mm;
     c->ppid = pid;
+    c->forking = true;
     if (src->nr_vmas > 0 &&
         vmsim__grow(sim, (void **)&dst->vmas, &dst->cap_vmas, src->nr_vmas,
                     sizeof(dst->vmas[0])) < 0) {
@@ -266,19 +268,27 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
             goto fail;
     }
     mm_update_hiwater_rss(dst);
+    vmsim__flush_tlb_mm(sim, src); /* the parent's entries were write-protected */
     p->nr_ptes_copied_fork += copied;
     vmsim__charge(sim, VMSIM_COST_fork_pte, copied);
     err = vmsim__heap_fork(sim, p, c);
     if (err < 0)
         goto fail;
+    c->forking = false;
     p->last_errno = 0;
-    return 0;
+    return vmsim__api_end(sim, p, saved, 0);
 fail:
-    /* Undo: the child's address space goes as an exit would take it. */
+    /* Undo: the child's address space goes as an exit would take it; an
+     * OOM kill of the parent happens once nothing points into it. */
+    c->forking = false;
     proc_release(sim, c);
     c->alive = false;
-    p->last_errno = err == VMSIM_EOOM ? VMSIM_SYS_ENOMEM : p->last_errno;
-    return err;
+    if (err == VMSIM_EOOM || err == VMSIM__EKILLED) {
+        p->last_errno = VMSIM_SYS_ENOMEM;
+        vmsim__api_end(sim, p, saved, err);
+        return VMSIM_SYS_ENOMEM;
+    }
+    return vmsim__api_end(sim, p, saved, err);
 }
 
 int vmsim_exec(vmsim_t *sim, vmsim_pid_t pid, const char *name)
@@ -291,9 +301,14 @@ int vmsim_exec(vmsim_t *sim, vmsim_pid_t pid, const char *name)
         return VMSIM_EPANIC;
     if (p == NULL || !p->alive)
         return VMSIM_ESRCH;
-    mm = vmsim__mm_create(sim, pid, &err);
-    if (mm == NULL)
-        return err;
+    {
+        struct vmsim__proc *saved = vmsim__api_begin(sim, p);
+
+        mm = vmsim__mm_create(sim, pid, &err);
+        if (mm == NULL)
+            return vmsim__api_end(sim, p, saved, err);
+        vmsim__api_end(sim, p, saved, 0);
+    }
     vmsim__heap_destroy(sim, p);
     vmsim__mm_destroy(sim, p->mm);
     p->mm = mm;
@@ -316,6 +331,17 @@ int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid)
     return 0;
 }
 
+int vmsim__api_end(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__proc *saved, int rc)
+{
+    sim->current = saved;
+    if (rc == VMSIM__EKILLED) {
+        if (p->alive)
+            vmsim__proc_kill(sim, p, VMSIM_SIGKILL, VMSIM_SI_KERNEL, 0);
+        rc = 0;
+    }
+    return rc;
+}
+
 void vmsim__proc_kill(struct vmsim *sim, struct vmsim__proc *p, int sig, int si_code,
                       vmsim_vaddr_t addr)
 {
@@ -333,10 +359,11 @@ void vmsim__proc_kill(struct vmsim *sim, struct vmsim__proc *p, int sig, int si_
 
 void vmsim__procs_destroy(struct vmsim *sim)
 {
-    for (size_t i = 0; i < sim->nr_procs; i++) {
+    /* release every address space first: a release looks at the others */
+    for (size_t i = 0; i < sim->nr_procs; i++)
         proc_release(sim, sim->procs[i]);
+    for (size_t i = 0; i < sim->nr_procs; i++)
         vmsim__free(sim, sim->procs[i]);
-    }
     vmsim__free(sim, sim->procs);
     sim->procs = NULL;
     sim->nr_procs = sim->cap_procs = 0;

@@ -239,7 +239,8 @@ static int unmap_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma
     struct unmap_state *st = arg;
     vmsim_pfn_t pfn = pte_pfn(*pte);
 
-    (void)vma, (void)va;
+    (void)vma;
+    vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
     if (*pte & PTE_D)
         st->dirty = true;
     *pte = st->swp;

@@ -2,12 +2,17 @@
  * mm/tlb.c -- set-associative TLBs: L1 dTLB (4K, 2M, 1G arrays), L1 ITLB,
  * unified L2, with ASID tags (PCID) and Linux's flush rules.
  *
- * Each TLB array is nr_sets * ways entries, set s at e[s * ways]. Within a
- * set the valid entries form a prefix ordered from most to least recently
- * used: a hit moves its entry to the front, a fill inserts at the front
- * and, when the set is full, drops the last (LRU) entry. So replacement
- * is exact LRU with no stamps, and the common hit (the MRU way) writes
- * nothing.
+ * Each TLB array is nr_sets * ways entries, set s at e[s * ways].
+ * Replacement is exact LRU within a set: every use of an entry (a hit or
+ * a fill) stamps it with the array's next tick, and a fill takes the way
+ * of the same page if present, else an empty way (stamp 0), else the way
+ * with the oldest stamp. A 64-bit tick never wraps.
+ *
+ * Each set also points at its MRU entry, the one with the newest stamp
+ * (or at an empty entry after a flush). Lookups try it first, and a hit
+ * there needs no new stamp, since restamping the newest entry would not
+ * change the order. So a hit on the working set of a loop costs one set
+ * index, one pointer and one compare, and writes only the hit counter.
  *
  * An entry's key holds a valid bit, the page number in the array's page
  * size and that size's level:
@@ -20,13 +25,6 @@
  * it exceeds the array's level for a piece of a larger page (an ITLB
  * entry for a 2M page, or a 2M entry for a 1G page when there is no 1G
  * TLB), and flushes use it to find every piece of a page.
- *
- * Before the arrays, lookup checks one "last translation" per L1 (data,
- * instruction): the L1 entry the previous lookup or fill of that kind
- * used. That entry is already the MRU of its set, and nothing else has
- * touched that L1 since (any other lookup or fill of the kind replaces
- * it, flushes clear it), so answering from it counts an L1 hit and leaves
- * the LRU order exactly as the full lookup would.
  */
 #include "mm/tlb.h"
 
@@ -37,31 +35,24 @@
 #define KEY_VALID (1ull << 63)
 
 struct tlb_entry {
-    uint64_t key;  /* KEY_VALID | vpn << 2 | level; 0 when empty */
-    pte_t *pte;    /* the cached leaf entry; never dereferenced here */
+    uint64_t key;   /* KEY_VALID | vpn << 2 | level; 0 when empty */
+    pte_t *pte;     /* the cached leaf entry; never dereferenced here */
+    uint64_t stamp; /* tick of the last use; 0 when empty */
     uint32_t asid;
-    uint32_t span; /* level of the translated page (>= the key's level) */
+    uint32_t span;  /* level of the translated page (>= the key's level) */
 };
 
 struct tlb_array {
     struct tlb_entry *e;
+    struct tlb_entry **mru; /* per set: the entry with the newest stamp, or an empty one */
     uint64_t set_mask; /* nr_sets - 1 when nr_sets is a power of two */
+    uint64_t tick;     /* the last stamp given */
     uint32_t nr_sets, ways;
     bool pow2;
     bool pieces; /* may hold pieces of larger pages: flushes scan it all */
 };
 
-/* The last translation of one L1: [base, base + ~mask] -> pte for asid. */
-struct tlb_last {
-    uint64_t base, mask;
-    pte_t *pte;
-    uint32_t asid;
-};
-
-enum { LAST_DATA, LAST_INSN };
-
 struct vmsim__tlb {
-    struct tlb_last last[2]; /* LAST_DATA, LAST_INSN */
     vmsim_tlb_stats_t stats;
     struct tlb_array l1d[3]; /* dTLB by level: 4K, 2M, 1G (1G: ways 0 if absent) */
     struct tlb_array itlb;   /* 4K entries only */
@@ -90,56 +81,39 @@ static inline uint64_t level_shift(int level)
     return PAGE_SHIFT + 9 * (unsigned)level;
 }
 
+/* The set of page number vpn. */
+static inline uint64_t set_index(const struct tlb_array *a, uint64_t vpn)
+{
+    return a->pow2 ? (vpn & a->set_mask) : (vpn % a->nr_sets);
+}
+
 /* The first entry of vpn's set. */
 static inline struct tlb_entry *set_of(const struct tlb_array *a, uint64_t vpn)
 {
-    uint64_t s = a->pow2 ? (vpn & a->set_mask) : (vpn % a->nr_sets);
-
-    return &a->e[s * a->ways];
-}
-
-static void last_clear(struct tlb_last *m)
-{
-    /* va & mask has bit 0 clear, so base 1 matches no address */
-    m->base = 1;
-    m->mask = PAGE_MASK;
-    m->pte = NULL;
-    m->asid = 0;
-}
-
-/* Remember that the L1 entry at `level` (the array's page size) for va
- * translates to pte. */
-static inline void last_set(struct tlb_last *m, vmsim_vaddr_t va, int level, uint32_t asid,
-                            pte_t *pte)
-{
-    m->mask = ~(LEVEL_SIZE(level) - 1);
-    m->base = va & m->mask;
-    m->pte = pte;
-    m->asid = asid;
+    return &a->e[set_index(a, vpn) * a->ways];
 }
 
 /*
- * Find key of asid in vpn's set of a. On a hit, move the entry to the
- * front of its set (it is now the most recently used) and return it;
- * return NULL on a miss. a must have ways > 0.
+ * Find key of asid in vpn's set of a. On a hit the entry becomes the most
+ * recently used of its set and is returned; NULL on a miss. a must have
+ * ways > 0. With try_mru, the set's MRU entry is tried first: a hit there
+ * needs no new stamp (it is the newest already).
  */
 static inline struct tlb_entry *array_lookup(struct tlb_array *a, uint64_t vpn, uint64_t key,
-                                             uint32_t asid)
+                                             uint32_t asid, bool try_mru)
 {
-    struct tlb_entry *set = set_of(a, vpn);
+    uint64_t s = set_index(a, vpn);
+    struct tlb_entry *set = &a->e[s * a->ways];
+    struct tlb_entry *e = a->mru[s];
 
+    if (try_mru && e->key == key && e->asid == asid)
+        return e;
     for (uint32_t i = 0; i < a->ways; i++) {
         if (set[i].key == key && set[i].asid == asid) {
-            if (i > 0) {
-                struct tlb_entry hit = set[i];
-
-                memmove(&set[1], &set[0], i * sizeof(*set));
-                set[0] = hit;
-            }
-            return &set[0];
+            set[i].stamp = ++a->tick;
+            a->mru[s] = &set[i];
+            return &set[i];
         }
-        if (set[i].key == 0)
-            break;
     }
     return NULL;
 }
@@ -152,7 +126,7 @@ static bool array_has(const struct tlb_array *a, uint64_t vpn, uint64_t key, uin
     if (a->ways == 0)
         return false;
     set = set_of(a, vpn);
-    for (uint32_t i = 0; i < a->ways && set[i].key != 0; i++) {
+    for (uint32_t i = 0; i < a->ways; i++) {
         if (set[i].key == key && set[i].asid == asid)
             return true;
     }
@@ -162,25 +136,31 @@ static bool array_has(const struct tlb_array *a, uint64_t vpn, uint64_t key, uin
 /*
  * Make (key, asid) -> pte the most recently used entry of vpn's set:
  * it replaces an entry with the same key and asid if there is one, else
- * takes the first empty way, else evicts the least recently used (last)
- * entry. a must have ways > 0.
+ * takes an empty way, else evicts the least recently used entry. a must
+ * have ways > 0.
  */
 static void array_insert(struct tlb_array *a, uint64_t vpn, uint64_t key, uint32_t asid,
                          pte_t *pte, int span)
 {
-    struct tlb_entry *set = set_of(a, vpn);
-    uint32_t i;
+    uint64_t s = set_index(a, vpn);
+    struct tlb_entry *set = &a->e[s * a->ways];
+    struct tlb_entry *victim = &set[0];
 
-    for (i = 0; i + 1 < a->ways; i++) {
-        if (set[i].key == 0 || (set[i].key == key && set[i].asid == asid))
+    for (uint32_t i = 0; i < a->ways; i++) {
+        if (set[i].key == key && set[i].asid == asid) {
+            victim = &set[i];
             break;
+        }
+        /* an empty way has stamp 0, older than any */
+        if (set[i].stamp < victim->stamp)
+            victim = &set[i];
     }
-    /* set[i] is the match, the first empty way or the LRU entry */
-    memmove(&set[1], &set[0], i * sizeof(*set));
-    set[0].key = key;
-    set[0].pte = pte;
-    set[0].asid = asid;
-    set[0].span = (uint32_t)span;
+    a->mru[s] = victim;
+    victim->key = key;
+    victim->pte = pte;
+    victim->stamp = ++a->tick;
+    victim->asid = asid;
+    victim->span = (uint32_t)span;
 }
 
 /* Whether entry e (valid) translates part of r. */
@@ -197,21 +177,13 @@ static bool entry_in_range(const struct tlb_entry *e, const struct flush_range *
     return base <= r->last && base + (size - 1) >= r->first;
 }
 
-/* Drop the entries of one set that fall in r, keeping the others in LRU
- * order at the front of the set. */
+/* Empty the entries of one set that fall in r. */
 static void set_flush(struct tlb_entry *set, uint32_t ways, const struct flush_range *r)
 {
-    uint32_t i, kept = 0;
-
-    for (i = 0; i < ways && set[i].key != 0; i++) {
-        if (entry_in_range(&set[i], r))
-            continue;
-        if (kept != i)
-            set[kept] = set[i];
-        kept++;
+    for (uint32_t i = 0; i < ways; i++) {
+        if (set[i].key != 0 && entry_in_range(&set[i], r))
+            memset(&set[i], 0, sizeof(set[i]));
     }
-    if (kept < i)
-        memset(&set[kept], 0, (i - kept) * sizeof(*set));
 }
 
 /*
@@ -246,8 +218,6 @@ static void flush_entries(struct vmsim__tlb *tlb, const struct flush_range *r)
     /* the L2's 4K and 2M entries share its sets */
     if (!array_flush(&tlb->l2, 0, r))
         array_flush(&tlb->l2, 1, r);
-    last_clear(&tlb->last[LAST_DATA]);
-    last_clear(&tlb->last[LAST_INSN]);
 }
 
 static void flush_asid_entries(struct vmsim__tlb *tlb, uint32_t asid)
@@ -259,72 +229,57 @@ static void flush_asid_entries(struct vmsim__tlb *tlb, uint32_t asid)
 
 static void flush_all_entries(struct vmsim__tlb *tlb)
 {
+    /* the MRU pointers now point at empty entries, as allowed */
     memset(tlb->entries, 0, tlb->nr_entries * sizeof(tlb->entries[0]));
-    last_clear(&tlb->last[LAST_DATA]);
-    last_clear(&tlb->last[LAST_INSN]);
 }
 
 /*
  * Put the translation of va (a page at `level`) into the L1 of the access
- * type, as its set's MRU entry, and make it that L1's last translation.
- * The ITLB holds only 4 KiB entries and takes the 4 KiB piece of a larger
- * page; without a 1G dTLB, a 1 GiB page goes in as its 2 MiB piece.
+ * type, as its set's MRU entry. The ITLB holds only 4 KiB entries and
+ * takes the 4 KiB piece of a larger page; without a 1G dTLB, a 1 GiB page
+ * goes in as its 2 MiB piece.
  */
 static void l1_insert(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va, int level,
                       pte_t *pte, bool ifetch)
 {
     int at = level;
-    struct tlb_array *a;
     uint64_t vpn;
 
     if (ifetch) {
         vpn = va >> PAGE_SHIFT;
         array_insert(&tlb->itlb, vpn, make_key(vpn, 0), asid, pte, level);
-        last_set(&tlb->last[LAST_INSN], va, 0, asid, pte);
         return;
     }
     if (level == 2 && tlb->l1d[2].ways == 0)
         at = 1;
-    a = &tlb->l1d[at];
     vpn = va >> level_shift(at);
-    array_insert(a, vpn, make_key(vpn, at), asid, pte, level);
-    last_set(&tlb->last[LAST_DATA], va, at, asid, pte);
+    array_insert(&tlb->l1d[at], vpn, make_key(vpn, at), asid, pte, level);
 }
 
-/* Everything lookup does after the last translation missed. Kept out of
- * line so that the shortcut in vmsim__tlb_lookup needs no stack frame. */
-__attribute__((noinline)) static pte_t *lookup_arrays(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
-                            bool ifetch)
+/*
+ * Everything lookup does when the MRU entry of the 4K L1 set missed: the
+ * other ways of that set, the large-page arrays (data), then the L2,
+ * whose hits are refilled into the L1 of the access type.
+ */
+__attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint32_t asid,
+                                                    vmsim_vaddr_t va, bool ifetch)
 {
-    uint64_t vpn4k = va >> PAGE_SHIFT;
+    uint64_t vpn = va >> PAGE_SHIFT;
     struct tlb_entry *e;
 
-    if (ifetch) {
-        e = array_lookup(&tlb->itlb, vpn4k, make_key(vpn4k, 0), asid);
-        if (e != NULL) {
-            last_set(&tlb->last[LAST_INSN], va, 0, asid, e->pte);
-            tlb->stats.hits++;
-            return e->pte;
-        }
-    } else {
-        for (int l = 0; l < 3; l++) {
-            struct tlb_array *a = &tlb->l1d[l];
-            uint64_t vpn = va >> level_shift(l);
-
-            if (a->ways == 0)
-                continue;
-            e = array_lookup(a, vpn, make_key(vpn, l), asid);
-            if (e != NULL) {
-                last_set(&tlb->last[LAST_DATA], va, l, asid, e->pte);
-                tlb->stats.hits++;
-                return e->pte;
-            }
-        }
+    e = array_lookup(ifetch ? &tlb->itlb : &tlb->l1d[0], vpn, make_key(vpn, 0), asid, false);
+    for (int l = 1; l < 3 && e == NULL && !ifetch; l++) {
+        vpn = va >> level_shift(l);
+        if (tlb->l1d[l].ways != 0)
+            e = array_lookup(&tlb->l1d[l], vpn, make_key(vpn, l), asid, true);
+    }
+    if (e != NULL) {
+        tlb->stats.hits++;
+        return e->pte;
     }
     for (int l = 0; l < 2; l++) {
-        uint64_t vpn = va >> level_shift(l);
-
-        e = array_lookup(&tlb->l2, vpn, make_key(vpn, l), asid);
+        vpn = va >> level_shift(l);
+        e = array_lookup(&tlb->l2, vpn, make_key(vpn, l), asid, true);
         if (e != NULL) {
             pte_t *pte = e->pte;
 
@@ -337,17 +292,21 @@ __attribute__((noinline)) static pte_t *lookup_arrays(struct vmsim__tlb *tlb, ui
     return NULL;
 }
 
+/* The hot path: the MRU entry of the set of va in the access type's 4 KiB
+ * L1 array (the ITLB or the dTLB's 4K array), inline; the rest out of
+ * line, so that this needs no stack frame. */
 pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
                          vmsim_access_kind kind)
 {
-    bool ifetch = kind == VMSIM_EXEC;
-    const struct tlb_last *m = &tlb->last[ifetch];
+    const struct tlb_array *a = kind == VMSIM_EXEC ? &tlb->itlb : &tlb->l1d[0];
+    uint64_t vpn = va >> PAGE_SHIFT;
+    const struct tlb_entry *e = a->mru[set_index(a, vpn)];
 
-    if ((va & m->mask) == m->base && m->asid == asid) {
+    if (e->key == make_key(vpn, 0) && e->asid == asid) {
         tlb->stats.hits++;
-        return m->pte;
+        return e->pte;
     }
-    return lookup_arrays(tlb, asid, va, ifetch);
+    return lookup_slow(tlb, asid, va, kind == VMSIM_EXEC);
 }
 
 void vmsim__tlb_fill(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va, int level,
@@ -434,17 +393,22 @@ int vmsim__tlb_probe(const struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t 
     return 0;
 }
 
-/* Lay out one array of `size` entries, `ways`-way, at *next. */
-static void array_init(struct tlb_array *a, struct tlb_entry **next, uint32_t size,
-                       uint32_t ways, bool pieces)
+/* Lay out one array of `size` entries, `ways`-way, at *next, with its
+ * MRU ways at *next_mru. */
+static void array_init(struct tlb_array *a, struct tlb_entry **next,
+                       struct tlb_entry ***next_mru, uint32_t size, uint32_t ways, bool pieces)
 {
     a->e = *next;
+    a->mru = *next_mru;
     a->ways = ways;
     a->nr_sets = ways == 0 ? 1 : size / ways;
     a->pow2 = (a->nr_sets & (a->nr_sets - 1)) == 0;
     a->set_mask = a->pow2 ? a->nr_sets - 1 : 0;
     a->pieces = pieces;
+    for (uint32_t s = 0; s < a->nr_sets; s++)
+        a->mru[s] = &a->e[(size_t)s * ways]; /* empty */
     *next += size;
+    *next_mru += a->nr_sets;
 }
 
 int vmsim__tlb_create(const struct vmsim *sim, const vmsim_tlb_config_t *cfg,
@@ -452,7 +416,9 @@ int vmsim__tlb_create(const struct vmsim *sim, const vmsim_tlb_config_t *cfg,
 {
     struct vmsim__tlb *tlb;
     struct tlb_entry *next;
-    uint64_t nr;
+    struct tlb_entry **next_mru;
+    uint64_t nr, nr_sets;
+    size_t size;
     uint32_t ways;
 
     if (cfg == NULL || out == NULL || !cfg->enabled || cfg->ways == 0)
@@ -461,25 +427,28 @@ int vmsim__tlb_create(const struct vmsim *sim, const vmsim_tlb_config_t *cfg,
     if (cfg->l1_4k == 0 || cfg->l1_2m == 0 || cfg->l2 == 0 || cfg->l1_4k % ways != 0 ||
         cfg->l1_2m % ways != 0 || cfg->l2 % ways != 0)
         return VMSIM_EINVAL;
-    /* dTLB 4K + ITLB + dTLB 2M + dTLB 1G + L2 */
+    /* entries: dTLB 4K + ITLB + dTLB 2M + dTLB 1G + L2; then one MRU way
+     * per set (the 1G dTLB is one set) */
     nr = 2 * (uint64_t)cfg->l1_4k + cfg->l1_2m + cfg->l1_1g + cfg->l2;
-    if (nr > (SIZE_MAX - sizeof(*tlb)) / sizeof(struct tlb_entry))
+    nr_sets = (2 * (uint64_t)cfg->l1_4k + cfg->l1_2m + cfg->l2) / ways + 1;
+    if (nr + 1 > (SIZE_MAX - sizeof(*tlb)) / (sizeof(struct tlb_entry) + sizeof(void *)))
         return VMSIM_ENOMEM;
-    tlb = vmsim__calloc(sim, 1, sizeof(*tlb) + (size_t)nr * sizeof(struct tlb_entry));
+    size = sizeof(*tlb) + (size_t)nr * sizeof(struct tlb_entry) +
+           (size_t)nr_sets * sizeof(struct tlb_entry *);
+    tlb = vmsim__calloc(sim, 1, size);
     if (tlb == NULL)
         return VMSIM_ENOMEM;
     tlb->nr_entries = (size_t)nr;
     tlb->pcid = cfg->pcid;
     next = tlb->entries;
-    array_init(&tlb->l1d[0], &next, cfg->l1_4k, ways, false);
+    next_mru = (struct tlb_entry **)(void *)&tlb->entries[nr];
+    array_init(&tlb->l1d[0], &next, &next_mru, cfg->l1_4k, ways, false);
     /* without a 1G dTLB, the 2M one holds the 2 MiB pieces of 1 GiB pages */
-    array_init(&tlb->l1d[1], &next, cfg->l1_2m, ways, cfg->l1_1g == 0);
+    array_init(&tlb->l1d[1], &next, &next_mru, cfg->l1_2m, ways, cfg->l1_1g == 0);
     /* the 1G dTLB is fully associative */
-    array_init(&tlb->l1d[2], &next, cfg->l1_1g, cfg->l1_1g, false);
-    array_init(&tlb->itlb, &next, cfg->l1_4k, ways, true);
-    array_init(&tlb->l2, &next, cfg->l2, ways, false);
-    last_clear(&tlb->last[LAST_DATA]);
-    last_clear(&tlb->last[LAST_INSN]);
+    array_init(&tlb->l1d[2], &next, &next_mru, cfg->l1_1g, cfg->l1_1g, false);
+    array_init(&tlb->itlb, &next, &next_mru, cfg->l1_4k, ways, true);
+    array_init(&tlb->l2, &next, &next_mru, cfg->l2, ways, false);
     *out = tlb;
     return 0;
 }

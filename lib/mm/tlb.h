@@ -22,8 +22,10 @@
  * of sets. Replacement is LRU within a set. The TLB caches *pointers to
  * leaf entries*; it never dereferences them. The caller re-checks *pte
  * after every hit, and must flush (vmsim__tlb_flush_range/_asid) every
- * translation whose leaf entry is about to be freed or to stop being a
- * leaf (munmap, exit, exec, a huge page split into a table).
+ * translation whose leaf entry is about to be freed, to stop being a leaf
+ * or to be superseded by a leaf of another size (munmap, exit, exec, a
+ * huge page split into a table, a THP collapse), as Linux does: a stale
+ * pointer is otherwise returned, and lookups try 4 KiB entries first.
  *
  * Not thread-safe: a TLB belongs to one machine (struct vmsim).
  */
