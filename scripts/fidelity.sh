@@ -5,13 +5,14 @@
 #
 #   sh scripts/fidelity.sh [path/to/vmsim]     (default: build/bin/vmsim)
 #
-# Every libvmsim number below is produced by replaying a trace, never
-# copied: for a row backed by an `expect` of a trace, the expected value is
-# swapped for an impossible one in a temporary copy of the trace, and the
-# value the simulator really had is read from the failed check's message
-# ("expected 4242424242, got N"); for other rows it is read from the
-# `vmsim replay --json` summary. The Linux column is the value the trace
-# states (its expect, or a phrase of its "why" that must be found there),
+# Every libvmsim number is produced by replaying a trace, never copied.
+# For a row backed by an `expect` of a trace, the expected value is swapped
+# for an impossible one (424242000 + the row's number) in a temporary copy
+# of the trace, and the value the simulator really had is read from the
+# failed check's message ("expected 424242007, got 25600"). Other rows
+# read the `vmsim replay --json` summary of the same run (a failed expect
+# changes nothing in the machine). The Linux column is the value the trace
+# states: its expect, or a phrase that must occur in the trace (its "why"),
 # so a trace and this table cannot drift apart.
 #
 # Exit status: 0, or 1 if a trace could not be replayed or a value was not
@@ -22,74 +23,75 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 vmsim=${1:-$here/build/bin/vmsim}
 traces=$here/traces
 tmp=${TMPDIR:-/tmp}/vmsim-fidelity.$$
-SENTINEL=4242424242
 status=0
 
 if [ ! -x "$vmsim" ]; then
-    echo "fidelity.sh: $vmsim: no such program (build first: make, or cmake --build build)" >&2
+    echo "fidelity.sh: $vmsim: no such program (build first: make)" >&2
     exit 1
 fi
 mkdir "$tmp" || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# Scale a byte count to the unit a trace's value uses ("2056KiB" -> KiB).
-scale() { # bytes unit-example
-    awk -v b="$1" -v u="$2" 'BEGIN {
-        if (u ~ /GiB"?$/) printf "%gGiB", b / 1073741824
-        else if (u ~ /MiB"?$/) printf "%gMiB", b / 1048576
-        else if (u ~ /KiB"?$/) printf "%gKiB", b / 1024
-        else if (u ~ /p"?$/) printf "%gp", b / 4096
-        else printf "%s", b
-    }'
-}
+# The rows, in the book's order: KIND|TRACE|SOURCE|WHAT|ARG1|ARG2
+#   e  expect-backed: ARG1 the expect's key, ARG2 a piece of the trace that
+#      occurs on exactly one line and holds "KEY": VALUE (VALUE is Linux's)
+#   s  summary: ARG1 a phrase of the trace giving Linux's number ("-" if
+#      none), ARG2 pid:N:FIELD, vmstat:NAME, meminfo:NAME, time_ns or panic
+#   f  fork() time: ARG1 the phrase of the trace giving Linux's numbers
+# SOURCE says where Linux's number comes from: measured (Linux 6.18 on
+# x86_64, as the trace's "why" says), rule (the kernel's or glibc's code,
+# no measurement), textbook, or libvmsim (no Linux number).
+cat > "$tmp/rows" <<'EOF'
+e|free|measured|100 MiB written: AnonPages|AnonPages|"rss": "100MiB", "meminfo": {"AnonPages": "100MiB"
+e|free|measured|100 MiB file read: page cache (Cached)|Cached|"majflt": 0, "meminfo": {"Cached": "100MiB"}
+s|oom|rule|OOM: the process with the highest badness dies first|pid 3 dies|pid:3:oom_killed
+s|oom|rule|OOM kills, as memory keeps running out|pid 4 and then pid 2|vmstat:oom_kill
+s|panic-on-oom|rule|vm.panic_on_oom=1: the kernel panics|a system-wide OOM panics|panic
+e|virtual-addresses|measured|one address in two processes: frames (AnonPages)|AnonPages|"meminfo": {"AnonPages": "8KiB"}
+s|segv|rule|NULL dereference: signal|SIGSEGV|pid:1:signal
+s|segv|rule|NULL dereference: si_code|SEGV_MAPERR|pid:1:si_code
+s|segv|rule|non-canonical address: si_code|SI_KERNEL|pid:3:si_code
+e|mmap|measured|mmap() of 100 MiB: VmSize|vmsize|"vmsize": "100MiB", "rss": 0
+e|mmap|measured|mmap() of 100 MiB: VmRSS|rss|"vmsize": "100MiB", "rss": 0
+e|malloc|rule|first malloc(): heap size (glibc)|vmsize|"errno": 0, "rss": "4KiB", "vmsize": "132KiB"
+e|malloc|rule|malloc(1 MiB) before use: VmRSS|rss|"rss": "8KiB", "vmsize": "1160KiB"
+e|filemap|rule|first read of a mapped cold file: major faults|majflt|"majflt": 1
+e|demand-paging|measured|write 100 MiB, one byte a page: minor faults|minflt|"minflt": 25600, "majflt": 0
+e|demand-paging|measured|write 100 MiB: VmRSS|rss|"majflt": 0, "rss": "100MiB"
+e|demand-paging|measured|read 100 MiB untouched: minor faults (zero page)|minflt|"pid": 2, "minflt": 25600, "rss": 0
+e|demand-paging|measured|read 100 MiB untouched: VmRSS|rss|"pid": 2, "minflt": 25600, "rss": 0
+e|demand-paging|measured|read, then write 100 MiB: minor faults|minflt|"minflt": 51200, "rss": "100MiB"
+e|overcommit|rule|overcommit_memory=2: CommitLimit (256 MiB RAM, 256 MiB swap)|CommitLimit|"CommitLimit": "384MiB"
+e|cow|measured|child reads 100 MiB after fork(): faults|minflt|{"op": "expect", "pid": 2, "minflt": 0}
+e|cow|measured|child writes 100 MiB after fork(): faults|minflt|"pid": 2, "minflt": 25600, "cow": 25600
+e|cow|measured|child writes 100 MiB after fork(): copies|cow|"pid": 2, "minflt": 25600, "cow": 25600
+e|cow|measured|parent writes while the child lives: faults in all|minflt|"pid": 1, "minflt": 51200
+e|cow|measured|parent writes after the child exited: pages reused|pgreuse|"vmstat": {"pgreuse": 25600}
+s|swap-thrashing|libvmsim|96 MiB working set in 64 MiB of RAM, 3 passes: major faults|-|pid:2:majflt
+s|swap-thrashing|libvmsim|the same: simulated time (ns)|-|time_ns
+e|page-tables|measured|one page touched: VmPTE|pte|"pte": "12KiB"
+e|page-tables|measured|1 GiB touched: VmPTE|pte|"pte": "2056KiB"
+e|hugetlb|rule|mmap(MAP_HUGETLB) of 100 MiB: HugePages_Rsvd|HugePages_Rsvd|"meminfo": {"HugePages_Rsvd": 50
+e|hugetlb|rule|touched: HugePages_Free (pool of 64)|HugePages_Free|"meminfo": {"HugePages_Free": 14
+e|hugetlb|rule|touched: VmPTE (no PTE tables)|pte|"minflt": 50, "rss": 0, "pte": "8KiB"
+e|thp|measured|100 MiB, MADV_HUGEPAGE: minor faults|minflt|"minflt": 50, "rss": "100MiB"
+e|thp|measured|100 MiB, MADV_HUGEPAGE: AnonHugePages|AnonHugePages|"minflt": 50, "rss": "100MiB", "meminfo": {"AnonHugePages": "100MiB"}
+e|thp|measured|child writes 1 byte of a shared THP: faults|minflt|"pid": 2, "minflt": 1, "cow": 1
+e|thp|measured|child writes 1 byte of a shared THP: PMDs split|thp_split_pmd|"vmstat": {"thp_split_pmd": 1}
+f|thp|measured|fork() after writing 100 MiB: 4 KiB pages against THP|1350 us with 4 KiB pages against 72 us with THP|
+e|shared-memory|rule|a shared anonymous page: Shmem|Shmem|"pid": 1, "meminfo": {"Shmem": "4KiB"}
+s|textbook-fifo|textbook|7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1, 3 frames, FIFO: faults|FIFO 15|vmstat:pgfault
+s|textbook-lru|textbook|the same string, LRU: faults|LRU 12|vmstat:pgfault
+s|textbook-opt|textbook|the same string, OPT: faults|OPT 9|vmstat:pgfault
+s|belady|textbook|1 2 3 4 1 2 5 1 2 3 4 5, FIFO, 3 frames: faults|9 faults with 3 frames|vmstat:pgfault
+s|belady-4frames|textbook|the same string, FIFO, 4 frames: faults|takes 10 faults|vmstat:pgfault
+EOF
 
-# An expect-backed row: the value of KEY in the one line of TRACE that
-# contains CONTEXT (which holds "KEY": VALUE).
-#   expect TRACE SOURCE LABEL KEY CONTEXT
-expect() {
-    trace=$traces/$1.json source=$2 label=$3 key=$4 context=$5
-    got="?"
-    nlines=$(grep -cF -- "$context" "$trace")
-    linux=$(printf '%s\n' "$context" | awk -v k="\"$key\": " '{
-        i = index($0, k); if (i == 0) exit
-        v = substr($0, i + length(k)); sub(/[,}].*/, "", v); print v }')
-    if [ "$nlines" != 1 ] || [ -z "$linux" ]; then
-        echo "fidelity.sh: $1: context not found exactly once: $context" >&2
-        status=1
-    else
-        awk -v c="$context" -v k="\"$key\": " -v s="$SENTINEL" '{
-            i = index($0, c)
-            if (i > 0) {
-                j = index(substr($0, i), k) + i - 1
-                rest = substr($0, j + length(k))
-                match(rest, /^("[^"]*"|[-0-9a-zA-Z.]+)/)
-                $0 = substr($0, 1, j - 1) k s substr(rest, RLENGTH + 1)
-            }
-            print }' "$trace" > "$tmp/t.json"
-        "$vmsim" replay "$tmp/t.json" > /dev/null 2> "$tmp/err"
-        rc=$?
-        line=$(grep -F "$key: expected $SENTINEL" "$tmp/err" | head -n 1)
-        n=$(printf '%s\n' "$line" | sed -n "s/.*expected $SENTINEL[^,]*, got \\([0-9][0-9]*\\).*/\\1/p")
-        if [ "$rc" -ne 1 ] || [ -z "$n" ]; then
-            echo "fidelity.sh: $1: no value for $key (status $rc)" >&2
-            cat "$tmp/err" >&2
-            status=1
-        else
-            case $line in
-            *"$SENTINEL bytes"*) got=$(scale "$n" "$linux") ;;
-            *) got=$n ;;
-            esac
-        fi
-    fi
-    linux=$(printf '%s' "$linux" | tr -d '"')
-    printf '| %s | %s | %s | %s | %s |\n' "$1" "$label" "$linux" "$source" "$got"
-}
-
-# A field of a `vmsim replay --json` summary: pid:N:FIELD, vmstat:NAME,
-# meminfo:NAME, time_ns or panic.
+# A field of a `vmsim replay --json` summary (jansson's 2-space layout):
+# pid:N:FIELD, vmstat:NAME, meminfo:NAME, time_ns, panic.
 field() { # json-file spec
     awk -v spec="$2" '
-        BEGIN { n = split(spec, s, ":"); split("", obj) }
+        BEGIN { split(spec, s, ":"); split("", obj) }
         function val(line,   v) { v = line; sub(/^[^:]*: /, "", v); sub(/,$/, "", v)
                                  gsub(/"/, "", v); return v }
         function key(line,   k) { k = line; sub(/^ *"/, "", k); sub(/": .*/, "", k); return k }
@@ -102,92 +104,108 @@ field() { # json-file spec
             if (s[1] == sect && s[2] == key($0)) print val($0) }' "$1"
 }
 
-# A row read from the final --json summary of a replay.
-#   summary TRACE SOURCE LABEL LINUX-TEXT SPEC [OVERRIDES...]
-# LINUX-TEXT must occur in the trace (its "why" says it), or be "-".
-summary() {
-    trace=$traces/$1.json id=$1 source=$2 label=$3 linux=$4 spec=$5
-    shift 5
-    if [ "$linux" != "-" ] && ! grep -qF -- "$linux" "$trace"; then
-        echo "fidelity.sh: $id: \"$linux\" is not in the trace" >&2
-        status=1
-    fi
-    "$vmsim" replay --json "$trace" "$@" > "$tmp/out.json" 2> /dev/null
-    rc=$?
-    got=$(field "$tmp/out.json" "$spec")
-    if [ "$rc" -eq 2 ] || [ "$rc" -eq 4 ] || [ -z "$got" ]; then
-        echo "fidelity.sh: $id: replay failed (status $rc) or no $spec" >&2
-        status=1
-        got="?"
-    fi
-    printf '| %s | %s | %s | %s | %s |\n' "$id" "$label" "$linux" "$source" "$got"
+# Bytes in the unit of a trace's value ("2056KiB" -> KiB).
+scale() { # bytes value-from-trace
+    awk -v b="$1" -v u="$2" 'BEGIN {
+        if (u ~ /GiB$/) printf "%gGiB", b / 1073741824
+        else if (u ~ /MiB$/) printf "%gMiB", b / 1048576
+        else if (u ~ /KiB$/) printf "%gKiB", b / 1024
+        else if (u ~ /p$/) printf "%gp", b / 4096
+        else printf "%s", b }'
 }
 
-# fork()'s simulated time: the trace replayed with every cost but fork_pte
-# set to 0, as is (THP) and with --thp never (4 KiB pages).
-forktime() { # TRACE LABEL LINUX-TEXT
-    zero='{"tlb_hit":0,"walk_level":0,"minor_fault":0,"zero_page":0,"copy_page":0,"major_fault":0,"file_read":0,"swap_out":0,"writeback":0}'
-    if ! grep -qF -- "$3" "$traces/$1.json"; then
-        echo "fidelity.sh: $1: \"$3\" is not in the trace" >&2
-        status=1
-    fi
-    "$vmsim" replay --json "$traces/$1.json" --latency-ns "$zero" > "$tmp/a.json" 2> /dev/null
-    "$vmsim" replay --json "$traces/$1.json" --latency-ns "$zero" --thp never \
-        > "$tmp/b.json" 2> /dev/null
-    a=$(field "$tmp/a.json" time_ns)
-    b=$(field "$tmp/b.json" time_ns)
-    if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -eq 0 ]; then
-        got="?"
-        status=1
-    else
-        got=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%g us against %g us (%gx)", b / 1000, a / 1000, b / a }')
-    fi
-    printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "measured" "$got"
-}
+# 1. One replay per trace, every expect row's value swapped for its
+#    sentinel: $tmp/TRACE.json (the copy), .out (--json summary), .err.
+#    $tmp/linux.N holds row N's Linux value.
+for t in $(cut -d'|' -f2 "$tmp/rows" | uniq); do
+    trace=$traces/$t.json
+    awk -F'|' -v t="$t" -v tmp="$tmp" '
+        NR == FNR { if ($1 == "e" && $2 == t) { n++; row[n] = FNR; k[n] = "\"" $5 "\": "; c[n] = $6 }
+                    next }
+        { line[FNR] = $0; for (i = 1; i <= n; i++) if (index($0, c[i]) > 0) { hits[i]++; at[i] = FNR } }
+        END {
+            for (i = 1; i <= n; i++) {
+                if (hits[i] != 1) {
+                    printf "fidelity.sh: %s: not on exactly one line: %s\n", t, c[i] > "/dev/stderr"
+                    bad = 1; continue
+                }
+                s = line[at[i]]
+                p = index(s, c[i]); q = index(substr(s, p), k[i])
+                if (q == 0) { printf "fidelity.sh: %s: no %s in %s\n", t, k[i], c[i] > "/dev/stderr"
+                              bad = 1; continue }
+                col[i] = p + q - 1
+                v = substr(s, col[i] + length(k[i]))
+                match(v, /^("[^"]*"|[-0-9A-Za-z.]+)/); len[i] = RLENGTH
+                lv = substr(v, 1, RLENGTH); gsub(/"/, "", lv)
+                print lv > (tmp "/linux." row[i])
+            }
+            # swap values right to left on each line, so columns stay right
+            for (i = 1; i <= n; i++) for (j = 1; j <= n; j++)
+                if (len[i] && len[j] && at[j] == at[i] && col[j] > col[i]) later[i]++
+            for (r = 0; r <= n; r++) for (i = 1; i <= n; i++) if (len[i] && later[i] == r) {
+                s = line[at[i]]; pos = col[i] + length(k[i])
+                line[at[i]] = substr(s, 1, pos - 1) sprintf("%d", 424242000 + row[i]) substr(s, pos + len[i])
+            }
+            for (l = 1; l in line; l++) print line[l] > (tmp "/" t ".json")
+            exit bad }' "$tmp/rows" "$trace" || status=1
+    "$vmsim" replay --json "$tmp/$t.json" > "$tmp/$t.out" 2> "$tmp/$t.err"
+    echo $? > "$tmp/$t.rc"
+done
 
+# 2. The table.
 echo "| trace | what | Linux | source | libvmsim |"
 echo "|---|---|---|---|---|"
-expect free measured "100 MiB written: AnonPages" AnonPages '"rss": "100MiB", "meminfo": {"AnonPages": "100MiB"'
-expect free measured "100 MiB file read: page cache (Cached)" Cached '"majflt": 0, "meminfo": {"Cached": "100MiB"}'
-summary oom rule "OOM: the process with the highest badness dies first" "pid 3 dies" pid:3:oom_killed
-summary oom rule "OOM kills in all" "pid 4 and then pid 2" vmstat:oom_kill
-summary panic-on-oom rule "vm.panic_on_oom=1: the kernel panics" "panic_on_oom" panic
-expect virtual-addresses measured "one address in two processes: frames (AnonPages)" AnonPages '"meminfo": {"AnonPages": "8KiB"}'
-summary segv rule "NULL dereference: signal" SIGSEGV pid:1:signal
-summary segv rule "NULL dereference: si_code" SEGV_MAPERR pid:1:si_code
-summary segv rule "non-canonical address: si_code" SI_KERNEL pid:3:si_code
-expect mmap measured "mmap() of 100 MiB: VmSize" vmsize '"vmsize": "100MiB", "rss": 0'
-expect mmap measured "mmap() of 100 MiB: VmRSS" rss '"vmsize": "100MiB", "rss": 0'
-expect malloc rule "first malloc(): heap size (glibc)" vmsize '"errno": 0, "rss": "4KiB", "vmsize": "132KiB"'
-expect malloc rule "malloc(1 MiB) before use: VmRSS" rss '"rss": "8KiB", "vmsize": "1160KiB"'
-expect filemap rule "first read of a mapped cold file: major faults" majflt '"majflt": 1'
-expect demand-paging measured "write 100 MiB, one byte a page: minor faults" minflt '"minflt": 25600, "majflt": 0'
-expect demand-paging measured "write 100 MiB: VmRSS" rss '"majflt": 0, "rss": "100MiB"'
-expect demand-paging measured "read 100 MiB untouched: minor faults (zero page)" minflt '"pid": 2, "minflt": 25600, "rss": 0'
-expect demand-paging measured "read 100 MiB untouched: VmRSS" rss '"pid": 2, "minflt": 25600, "rss": 0'
-expect demand-paging measured "read, then write 100 MiB: minor faults" minflt '"minflt": 51200, "rss": "100MiB"'
-expect overcommit rule "overcommit_memory=2: CommitLimit (256 MiB RAM, 256 MiB swap)" CommitLimit '"CommitLimit": "384MiB"'
-expect cow measured "child reads 100 MiB after fork(): faults" minflt '{"op": "expect", "pid": 2, "minflt": 0}'
-expect cow measured "child writes 100 MiB after fork(): faults" minflt '"pid": 2, "minflt": 25600, "cow": 25600'
-expect cow measured "child writes 100 MiB after fork(): copies" cow '"pid": 2, "minflt": 25600, "cow": 25600'
-expect cow measured "parent writes while the child lives: faults in all" minflt '"pid": 1, "minflt": 51200'
-expect cow measured "parent writes after the child exited: pages reused" pgreuse '"vmstat": {"pgreuse": 25600}'
-summary swap-thrashing libvmsim "96 MiB working set, 64 MiB RAM, 3 passes: major faults" - pid:2:majflt
-summary swap-thrashing libvmsim "same: simulated time (ns)" - time_ns
-expect page-tables measured "one page touched: VmPTE" pte '"pte": "12KiB"'
-expect page-tables measured "1 GiB touched: VmPTE" pte '"pte": "2056KiB"'
-expect hugetlb rule "mmap(MAP_HUGETLB) 100 MiB: HugePages_Rsvd" HugePages_Rsvd '"meminfo": {"HugePages_Rsvd": 50'
-expect hugetlb rule "touched: HugePages_Free (pool of 64)" HugePages_Free '"meminfo": {"HugePages_Free": 14'
-expect hugetlb rule "touched: VmPTE (no PTE tables)" pte '"minflt": 50, "rss": 0, "pte": "8KiB"'
-expect thp measured "100 MiB, MADV_HUGEPAGE: minor faults" minflt '"minflt": 50, "rss": "100MiB"'
-expect thp measured "100 MiB, MADV_HUGEPAGE: AnonHugePages" AnonHugePages '"minflt": 50, "rss": "100MiB", "meminfo": {"AnonHugePages": "100MiB"}'
-expect thp measured "child writes 1 byte of a shared THP: faults" minflt '"pid": 2, "minflt": 1, "cow": 1'
-expect thp measured "child writes 1 byte of a shared THP: PMDs split" thp_split_pmd '"vmstat": {"thp_split_pmd": 1}'
-forktime thp "fork() of 100 MiB written: 4 KiB pages against THP" "1350 us with 4 KiB pages against 72 us with THP"
-expect shared-memory rule "a shared anonymous page: Shmem" Shmem '"pid": 1, "meminfo": {"Shmem": "4KiB"}'
-summary textbook-fifo textbook "7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1, 3 frames, FIFO: faults" "FIFO 15" vmstat:pgfault
-summary textbook-lru textbook "same string, LRU: faults" "LRU 12" vmstat:pgfault
-summary textbook-opt textbook "same string, OPT: faults" "OPT 9" vmstat:pgfault
-summary belady textbook "1 2 3 4 1 2 5 1 2 3 4 5, FIFO, 3 frames: faults" "9 faults with 3 frames" vmstat:pgfault
-summary belady-4frames textbook "same string, FIFO, 4 frames: faults" "takes 10 faults" vmstat:pgfault
+n=0
+while IFS='|' read -r kind t source what arg1 arg2; do
+    n=$((n + 1))
+    rc=$(cat "$tmp/$t.rc")
+    got="?"
+    case $kind in
+    e)
+        linux=$(cat "$tmp/linux.$n" 2> /dev/null || echo "?")
+        line=$(grep -F "$arg1: expected $((424242000 + n))" "$tmp/$t.err" | head -n 1)
+        v=$(printf '%s\n' "$line" | sed -n 's/.*expected [0-9]*[^,]*, got \([0-9][0-9]*\).*/\1/p')
+        if [ -n "$v" ]; then
+            case $line in
+            *" bytes"*) got=$(scale "$v" "$linux") ;;
+            *) got=$v ;;
+            esac
+        fi
+        ;;
+    s)
+        linux=$arg1
+        if [ "$linux" != "-" ] && ! grep -qF -- "$linux" "$traces/$t.json"; then
+            echo "fidelity.sh: $t: \"$linux\" is not in the trace" >&2
+            status=1
+        fi
+        v=$(field "$tmp/$t.out" "$arg2")
+        [ -n "$v" ] && got=$v
+        ;;
+    f)
+        # the trace again, every cost but fork_pte at 0: as is (THP) and
+        # with --thp never (4 KiB pages); the time left is fork()'s
+        linux=$arg1
+        grep -qF -- "$linux" "$traces/$t.json" || status=1
+        zero='{"tlb_hit":0,"walk_level":0,"minor_fault":0,"zero_page":0,"copy_page":0,"major_fault":0,"file_read":0,"swap_out":0,"writeback":0}'
+        "$vmsim" replay --json "$traces/$t.json" --latency-ns "$zero" > "$tmp/f1" 2> /dev/null
+        "$vmsim" replay --json "$traces/$t.json" --latency-ns "$zero" --thp never \
+            > "$tmp/f2" 2> /dev/null
+        a=$(field "$tmp/f1" time_ns)
+        b=$(field "$tmp/f2" time_ns)
+        if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -gt 0 ]; then
+            got=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%g us against %g us (%gx)", b / 1000, a / 1000, b / a }')
+        fi
+        ;;
+    esac
+    # 0 or 1 (the swapped expects failed) is a full run; 3 a panic, which
+    # only summary rows may read
+    if [ "$rc" -ge 2 ] && { [ "$kind" != s ] || [ "$rc" -ne 3 ]; }; then
+        got="?"
+    fi
+    if [ "$got" = "?" ]; then
+        echo "fidelity.sh: $t: no value for \"$what\" (replay status $rc)" >&2
+        status=1
+    fi
+    printf '| %s | %s | %s | %s | %s |\n' "$t" "$what" "$linux" "$source" "$got"
+done < "$tmp/rows"
 exit $status

@@ -31,18 +31,18 @@ int main(void)
     unsigned out;
     int err;
 
-    /* 1. the OOM killer: 256 MiB of RAM, no swap */
+    /* 1. the OOM killer: 128 MiB of RAM, no swap */
     vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
-    cfg.memory = 256 * MiB;
+    cfg.memory = 128 * MiB;
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 100, "bystander", 0));
     TRY(vmsim_spawn(sim, 200, "hog", 0));
-    a = book_mmap_anon(sim, 100, 64 * MiB);
-    book_touch(sim, 100, a, 64 * MiB, VMSIM_WRITE);
+    a = book_mmap_anon(sim, 100, 32 * MiB);
+    book_touch(sim, 100, a, 32 * MiB, VMSIM_WRITE);
     /* the hog asks for more than there is, and mmap() lets it (overcommit) */
-    b = book_mmap_anon(sim, 200, 240 * MiB);
-    printf("$ ./hog &     # writes 240 MiB into a 256 MiB machine beside a 64 MiB process\n");
-    out = book_touch(sim, 200, b, 240 * MiB, VMSIM_WRITE);
+    b = book_mmap_anon(sim, 200, 120 * MiB);
+    printf("$ ./hog &     # writes 120 MiB into a 128 MiB machine beside a 32 MiB process\n");
+    out = book_touch(sim, 200, b, 120 * MiB, VMSIM_WRITE);
     printf("\n$ ps -o pid,comm,vsz,rss,min_flt,maj_flt\n");
     book_ps_header();
     book_ps(sim, 100);
@@ -68,14 +68,14 @@ int main(void)
     cfg.panic_on_oom = 1;
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 200, "hog", 0));
-    /* two mappings of 160 MiB: each alone passes the heuristic overcommit
+    /* two mappings of 80 MiB: each alone passes the heuristic overcommit
      * check (at most RAM + swap per call) */
-    a = book_mmap_anon(sim, 200, 160 * MiB);
-    b = book_mmap_anon(sim, 200, 160 * MiB);
-    printf("\n$ sysctl vm.panic_on_oom=1\n$ ./hog &     # writes 320 MiB into 256 MiB\n");
+    a = book_mmap_anon(sim, 200, 80 * MiB);
+    b = book_mmap_anon(sim, 200, 80 * MiB);
+    printf("\n$ sysctl vm.panic_on_oom=1\n$ ./hog &     # writes 160 MiB into 128 MiB\n");
     err = 0;
-    for (uint64_t off = 0; off < 320 * MiB && err == 0; off += VMSIM_PAGE_SIZE)
-        err = vmsim_access(sim, 200, (off < 160 * MiB ? a : b - 160 * MiB) + off, 1,
+    for (uint64_t off = 0; off < 160 * MiB && err == 0; off += VMSIM_PAGE_SIZE)
+        err = vmsim_access(sim, 200, (off < 80 * MiB ? a : b - 80 * MiB) + off, 1,
                            VMSIM_WRITE, NULL);
     dmesg(sim, 0);
     CHECK(err == VMSIM_EPANIC, "the access should end in a panic, got %s", vmsim_err_name(err));

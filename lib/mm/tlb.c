@@ -34,6 +34,11 @@
 
 #define KEY_VALID (1ull << 63)
 
+#ifdef __SIZEOF_INT128__
+#define HAVE_U128 1
+__extension__ typedef unsigned __int128 u128;
+#endif
+
 struct tlb_entry {
     uint64_t key;   /* KEY_VALID | vpn << 2 | level; 0 when empty */
     pte_t *pte;     /* the cached leaf entry; never dereferenced here */
@@ -46,7 +51,11 @@ struct tlb_array {
     struct tlb_entry *e;
     struct tlb_entry **mru; /* per set: the entry with the newest stamp, or an empty one */
     uint64_t set_mask; /* nr_sets - 1 when nr_sets is a power of two */
+#ifdef HAVE_U128
+    u128 set_magic;    /* otherwise: 2^128 / nr_sets, rounded up (see set_index) */
+#endif
     uint64_t tick;     /* the last stamp given */
+    uint32_t nr_at[3]; /* valid entries by key level: lookups skip an empty level */
     uint32_t nr_sets, ways;
     bool pow2;
     bool pieces; /* may hold pieces of larger pages: flushes scan it all */
@@ -81,10 +90,31 @@ static inline uint64_t level_shift(int level)
     return PAGE_SHIFT + 9 * (unsigned)level;
 }
 
-/* The set of page number vpn. */
+/*
+ * The set of page number vpn: vpn mod nr_sets. When nr_sets is not a
+ * power of two (the default L2's 384), a division would cost more than
+ * the rest of a lookup; with 128-bit arithmetic the remainder comes from
+ * two multiplications instead (Lemire, Kaser and Kurz, "Faster remainder
+ * by direct computation", 2019): with M = ceil(2^128 / d), the low 128
+ * bits of M * vpn are the fraction vpn / d scaled by 2^128, and that
+ * fraction times d, shifted down by 128 bits, is the remainder. Exact for
+ * every 64-bit vpn and d >= 2.
+ */
 static inline uint64_t set_index(const struct tlb_array *a, uint64_t vpn)
 {
-    return a->pow2 ? (vpn & a->set_mask) : (vpn % a->nr_sets);
+    if (a->pow2)
+        return vpn & a->set_mask;
+#ifdef HAVE_U128
+    {
+        u128 frac = a->set_magic * vpn;
+        u128 lo = (u128)(uint64_t)frac * a->nr_sets;
+        u128 hi = (u128)(uint64_t)(frac >> 64) * a->nr_sets;
+
+        return (uint64_t)((hi + (lo >> 64)) >> 64);
+    }
+#else
+    return vpn % a->nr_sets;
+#endif
 }
 
 /* The first entry of vpn's set. */
@@ -92,6 +122,42 @@ static inline struct tlb_entry *set_of(const struct tlb_array *a, uint64_t vpn)
 {
     return &a->e[set_index(a, vpn) * a->ways];
 }
+
+/*
+ * The entry of key and asid in a set of `ways` entries, or NULL. Inlined
+ * with a constant `ways` (see WAYS_4), the loop unrolls.
+ */
+static inline struct tlb_entry *set_find(struct tlb_entry *set, uint32_t ways, uint64_t key,
+                                         uint32_t asid)
+{
+    for (uint32_t i = 0; i < ways; i++) {
+        if (set[i].key == key && set[i].asid == asid)
+            return &set[i];
+    }
+    return NULL;
+}
+
+/*
+ * The entry a fill of key and asid takes in a set: the one already
+ * holding them, else an empty one (stamp 0), else the least recently used.
+ */
+static inline struct tlb_entry *set_victim(struct tlb_entry *set, uint32_t ways, uint64_t key,
+                                           uint32_t asid)
+{
+    struct tlb_entry *victim = &set[0];
+
+    for (uint32_t i = 0; i < ways; i++) {
+        if (set[i].key == key && set[i].asid == asid)
+            return &set[i];
+        if (set[i].stamp < victim->stamp)
+            victim = &set[i];
+    }
+    return victim;
+}
+
+/* Call f(set, ways, ...) with a constant ways for the common 4-way case. */
+#define WAYS_4(f, set, ways, ...)                                                         \
+    ((ways) == 4 ? f(set, 4, __VA_ARGS__) : f(set, ways, __VA_ARGS__))
 
 /*
  * Find key of asid in vpn's set of a. On a hit the entry becomes the most
@@ -103,34 +169,22 @@ static inline struct tlb_entry *array_lookup(struct tlb_array *a, uint64_t vpn, 
                                              uint32_t asid, bool try_mru)
 {
     uint64_t s = set_index(a, vpn);
-    struct tlb_entry *set = &a->e[s * a->ways];
     struct tlb_entry *e = a->mru[s];
 
     if (try_mru && e->key == key && e->asid == asid)
         return e;
-    for (uint32_t i = 0; i < a->ways; i++) {
-        if (set[i].key == key && set[i].asid == asid) {
-            set[i].stamp = ++a->tick;
-            a->mru[s] = &set[i];
-            return &set[i];
-        }
+    e = WAYS_4(set_find, &a->e[s * a->ways], a->ways, key, asid);
+    if (e != NULL) {
+        e->stamp = ++a->tick;
+        a->mru[s] = e;
     }
-    return NULL;
+    return e;
 }
 
 /* Whether key of asid is in vpn's set of a, changing nothing. */
 static bool array_has(const struct tlb_array *a, uint64_t vpn, uint64_t key, uint32_t asid)
 {
-    const struct tlb_entry *set;
-
-    if (a->ways == 0)
-        return false;
-    set = set_of(a, vpn);
-    for (uint32_t i = 0; i < a->ways; i++) {
-        if (set[i].key == key && set[i].asid == asid)
-            return true;
-    }
-    return false;
+    return a->ways != 0 && set_find(set_of(a, vpn), a->ways, key, asid) != NULL;
 }
 
 /*
@@ -143,19 +197,12 @@ static void array_insert(struct tlb_array *a, uint64_t vpn, uint64_t key, uint32
                          pte_t *pte, int span)
 {
     uint64_t s = set_index(a, vpn);
-    struct tlb_entry *set = &a->e[s * a->ways];
-    struct tlb_entry *victim = &set[0];
+    struct tlb_entry *victim = WAYS_4(set_victim, &a->e[s * a->ways], a->ways, key, asid);
 
-    for (uint32_t i = 0; i < a->ways; i++) {
-        if (set[i].key == key && set[i].asid == asid) {
-            victim = &set[i];
-            break;
-        }
-        /* an empty way has stamp 0, older than any */
-        if (set[i].stamp < victim->stamp)
-            victim = &set[i];
-    }
     a->mru[s] = victim;
+    if (victim->key != 0)
+        a->nr_at[victim->key & 3]--;
+    a->nr_at[key & 3]++;
     victim->key = key;
     victim->pte = pte;
     victim->stamp = ++a->tick;
@@ -177,12 +224,14 @@ static bool entry_in_range(const struct tlb_entry *e, const struct flush_range *
     return base <= r->last && base + (size - 1) >= r->first;
 }
 
-/* Empty the entries of one set that fall in r. */
-static void set_flush(struct tlb_entry *set, uint32_t ways, const struct flush_range *r)
+/* Empty the entries of one set of a that fall in r. */
+static void set_flush(struct tlb_array *a, struct tlb_entry *set, const struct flush_range *r)
 {
-    for (uint32_t i = 0; i < ways; i++) {
-        if (set[i].key != 0 && entry_in_range(&set[i], r))
+    for (uint32_t i = 0; i < a->ways; i++) {
+        if (set[i].key != 0 && entry_in_range(&set[i], r)) {
+            a->nr_at[set[i].key & 3]--;
             memset(&set[i], 0, sizeof(set[i]));
+        }
     }
 }
 
@@ -202,11 +251,11 @@ static bool array_flush(struct tlb_array *a, int level, const struct flush_range
         return true;
     if (a->pieces || last - first >= a->nr_sets - 1) {
         for (uint32_t s = 0; s < a->nr_sets; s++)
-            set_flush(&a->e[(size_t)s * a->ways], a->ways, r);
+            set_flush(a, &a->e[(size_t)s * a->ways], r);
         return true;
     }
     for (uint64_t vpn = first; vpn <= last; vpn++)
-        set_flush(set_of(a, vpn), a->ways, r);
+        set_flush(a, set_of(a, vpn), r);
     return false;
 }
 
@@ -229,8 +278,13 @@ static void flush_asid_entries(struct vmsim__tlb *tlb, uint32_t asid)
 
 static void flush_all_entries(struct vmsim__tlb *tlb)
 {
+    struct tlb_array *arrays[] = {&tlb->l1d[0], &tlb->l1d[1], &tlb->l1d[2], &tlb->itlb,
+                                  &tlb->l2};
+
     /* the MRU pointers now point at empty entries, as allowed */
     memset(tlb->entries, 0, tlb->nr_entries * sizeof(tlb->entries[0]));
+    for (size_t i = 0; i < ARRAY_SIZE(arrays); i++)
+        memset(arrays[i]->nr_at, 0, sizeof(arrays[i]->nr_at));
 }
 
 /*
@@ -258,20 +312,33 @@ static void l1_insert(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va, i
 
 /*
  * Everything lookup does when the MRU entry of the 4K L1 set missed: the
- * other ways of that set, the large-page arrays (data), then the L2,
- * whose hits are refilled into the L1 of the access type.
+ * MRU entries of the large-page arrays (data), every way of the L1
+ * arrays, then the L2, whose hits are refilled into the L1 of the access
+ * type. Levels an array holds no entry of are skipped.
  */
 __attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint32_t asid,
                                                     vmsim_vaddr_t va, bool ifetch)
 {
     uint64_t vpn = va >> PAGE_SHIFT;
-    struct tlb_entry *e;
+    struct tlb_entry *e = NULL;
 
-    e = array_lookup(ifetch ? &tlb->itlb : &tlb->l1d[0], vpn, make_key(vpn, 0), asid, false);
+    /* a huge-page working set: the MRU entries of the 2M and 1G sets */
+    for (int l = 1; l < 3 && e == NULL && !ifetch; l++) {
+        uint64_t v = va >> level_shift(l);
+
+        if (tlb->l1d[l].nr_at[l] != 0) {
+            e = tlb->l1d[l].mru[set_index(&tlb->l1d[l], v)];
+            if (e->key != make_key(v, l) || e->asid != asid)
+                e = NULL;
+        }
+    }
+    if (e == NULL)
+        e = array_lookup(ifetch ? &tlb->itlb : &tlb->l1d[0], vpn, make_key(vpn, 0), asid,
+                         false);
     for (int l = 1; l < 3 && e == NULL && !ifetch; l++) {
         vpn = va >> level_shift(l);
-        if (tlb->l1d[l].ways != 0)
-            e = array_lookup(&tlb->l1d[l], vpn, make_key(vpn, l), asid, true);
+        if (tlb->l1d[l].nr_at[l] != 0)
+            e = array_lookup(&tlb->l1d[l], vpn, make_key(vpn, l), asid, false);
     }
     if (e != NULL) {
         tlb->stats.hits++;
@@ -279,6 +346,8 @@ __attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint
     }
     for (int l = 0; l < 2; l++) {
         vpn = va >> level_shift(l);
+        if (tlb->l2.nr_at[l] == 0)
+            continue;
         e = array_lookup(&tlb->l2, vpn, make_key(vpn, l), asid, true);
         if (e != NULL) {
             pte_t *pte = e->pte;
@@ -404,6 +473,9 @@ static void array_init(struct tlb_array *a, struct tlb_entry **next,
     a->nr_sets = ways == 0 ? 1 : size / ways;
     a->pow2 = (a->nr_sets & (a->nr_sets - 1)) == 0;
     a->set_mask = a->pow2 ? a->nr_sets - 1 : 0;
+#ifdef HAVE_U128
+    a->set_magic = a->pow2 ? 0 : ~(u128)0 / a->nr_sets + 1;
+#endif
     a->pieces = pieces;
     for (uint32_t s = 0; s < a->nr_sets; s++)
         a->mru[s] = &a->e[(size_t)s * ways]; /* empty */

@@ -1583,6 +1583,8 @@ static int summary_proc_json(const vmsim_t *sim, vmsim_pid_t pid, json_t *list)
     bad |= set_u64(o, "minflt", pi.minflt);
     bad |= set_u64(o, "majflt", pi.majflt);
     bad |= set_u64(o, "cow", pi.cow);
+    bad |= set_u64(o, "fork_ptes_copied", pi.nr_ptes_copied_fork);
+    bad |= set_u64(o, "hugetlb", pi.hugetlb);
     bad |= set_u64(o, "rss", pi.vmrss);
     bad |= set_u64(o, "hwm", pi.vmhwm);
     bad |= set_u64(o, "vmsize", pi.vmsize);

@@ -1061,6 +1061,9 @@ static int apply(struct replay *rp, const struct vmsim__event *ev)
     case VMSIM__OP_SWAPOFF:
         rc = vmsim_swapoff(rp->sim);
         return rc < 0 ? lib_fail(rp, ev, "swapoff", rc) : 0;
+    case VMSIM__OP_KHUGEPAGED:
+        rc = vmsim_khugepaged(rp->sim, VMSIM__HAS(ev, PID) ? ev->pid : 0);
+        return rc < 0 ? lib_fail(rp, ev, "khugepaged", rc) : 0;
     default: {
         char what[48];
 

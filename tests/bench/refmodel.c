@@ -5,9 +5,37 @@
  * number instead of Python dicts. Nothing here is tuned; it only has to be
  * obviously right, and fast enough for 10 M references.
  *
- * Validated against refsim.py on the first 200 000 references of each
- * standard trace (run_bench.sh repeats this check on every run unless
- * BENCH_VALIDATE=0; VALIDATION below holds the commands and their output).
+ * Validated against refsim.py: run_bench.sh repeats the check below on
+ * every `make bench` (unless BENCH_VALIDATE=0). Done by hand on 2026-11-22
+ * in build-bench/bench-data, with the standard 10 M-reference traces, as
+ *
+ *   n=200000 (seq: 600000, three laps of its 200 k pages)
+ *   sizes="1,$((ws/100)),$((ws/10)),$((ws/2))"  (ws: distinct pages of the prefix)
+ *   python3 refsim.py $kind-10000000.txt $pol $sizes $n  > a.out
+ *   refcheck          $kind-10000000.txt $pol $sizes $n  > b.out;  cmp a.out b.out
+ *
+ * for kind in zipf seq uniform and pol in lru fifo opt clock1: all 12 pairs
+ * identical. refsim.py's output (policy size n_req n_miss ratio), e.g.:
+ *
+ *   $ python3 refsim.py zipf-10000000.txt lru 1,680,6801,34006 200000
+ *   lru 1 200000 198631 0.993155        lru 680 200000 129252 0.646260
+ *   lru 6801 200000 93828 0.469140      lru 34006 200000 72146 0.360730
+ *   $ ... fifo: 198631 136334 100466 76405    opt: 198631 97640 71129 68013
+ *   $ ... clock1: 198631 131173 95794 74000
+ *   $ python3 refsim.py seq-10000000.txt opt 1,2000,20000,100000 600000
+ *   opt: 600000 596000 560000 400000 (lru, fifo, clock1: 600000 at every size)
+ *   $ python3 refsim.py uniform-10000000.txt lru 1,1812,18123,90619 200000
+ *   lru: 200000 199648 196602 186120    fifo: 200000 199648 196598 186117
+ *   opt: 200000 189919 181238 181238    clock1: 200000 199648 196605 186098
+ *
+ * and on the whole zipf trace (10 M references, the sizes of
+ * /work/shared/bench/README.md), refsim.py's LRU agrees with the table of
+ * `make bench`:
+ *
+ *   $ python3 refsim.py zipf-10000000.txt lru 7804,78040,390203
+ *   lru 7804 10000000 4540919 0.454092
+ *   lru 78040 10000000 2581043 0.258104
+ *   lru 390203 10000000 1155746 0.115575
  */
 #include "refmodel.h"
 

@@ -52,11 +52,14 @@ trace_args() {
 gen_trace() {
     kind=$1
     prefix=$data/$kind-$nref
+    # kept unless missing or older than the tracegen that made them
     if [ -s "$prefix.oracleGeneral.bin" ] && [ -s "$prefix.info" ] &&
-        [ "$prefix.info" -nt "$bin/tracegen" ]; then
+        [ -z "$(find "$bin/tracegen" -newer "$prefix.info")" ]; then
         return 0
     fi
-    set -- $(trace_args "$kind") || return 1
+    args=$(trace_args "$kind") || return 1
+    # shellcheck disable=SC2086 # two words: pages, alpha
+    set -- $args
     echo "generating $kind: tracegen $kind $nref $1 $2 42 $prefix"
     "$bin/tracegen" "$kind" "$nref" "$1" "$2" 42 "$prefix" >"$prefix.info.tmp" &&
         mv "$prefix.info.tmp" "$prefix.info"

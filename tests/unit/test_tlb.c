@@ -312,7 +312,7 @@ static void test_lru_within_set(void **state)
     for (int i = 0; i < 4; i++)
         vmsim__tlb_fill(fx->tlb, 1, p[i], 0, &fx->pte[i], VMSIM_READ);
     /* order, most recent first: p3 p2 p1 p0. Using p0 (twice: the second
-     * use is answered by the last-translation shortcut) makes p1 the LRU. */
+     * use finds it as its set's MRU entry) makes p1 the LRU. */
     assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, p[0], VMSIM_READ), &fx->pte[0]);
     assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, p[0] + 64, VMSIM_READ), &fx->pte[0]);
     vmsim__tlb_fill(fx->tlb, 1, p[4], 0, &fx->pte[4], VMSIM_READ);
@@ -325,6 +325,28 @@ static void test_lru_within_set(void **state)
     vmsim__tlb_fill(fx->tlb, 1, p[1], 0, &fx->pte[1], VMSIM_READ);
     assert_int_equal(probe(fx, 1, p[2], VMSIM_READ), 2);
     assert_int_equal(probe(fx, 1, p[1], VMSIM_READ), 1);
+}
+
+static void test_lru_exact_with_mru_hits(void **state)
+{
+    struct fx *fx = *state;
+    vmsim_vaddr_t p[5];
+
+    tlb_new(fx, NULL);
+    for (int i = 0; i < 5; i++)
+        p[i] = BASE + (uint64_t)i * 16 * PG; /* one L1 set */
+    for (int i = 0; i < 4; i++)
+        vmsim__tlb_fill(fx->tlb, 1, p[i], 0, &fx->pte[i], VMSIM_READ);
+    /* use p0, p3, p1, p2 in that order (p3 was the newest before p0 was
+     * used, so its use must count again): p0 is then the LRU, not p3 */
+    assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, p[0], VMSIM_READ), &fx->pte[0]);
+    assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, p[3], VMSIM_READ), &fx->pte[3]);
+    assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, p[1], VMSIM_READ), &fx->pte[1]);
+    assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, p[2], VMSIM_READ), &fx->pte[2]);
+    vmsim__tlb_fill(fx->tlb, 1, p[4], 0, &fx->pte[4], VMSIM_READ);
+    assert_int_equal(probe(fx, 1, p[0], VMSIM_READ), 2);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(probe(fx, 1, p[i], VMSIM_READ), 1);
 }
 
 static void test_fill_replaces_same_page(void **state)
@@ -410,7 +432,7 @@ static void test_1g_only_in_l1(void **state)
     assert_null(vmsim__tlb_lookup(fx->tlb, 1, BASE + GiB, VMSIM_READ));
     /* a 1 GiB walk makes 2 references */
     assert_stats(fx->tlb, 2, 1, 1, 2, 0);
-    /* found in the 1G array itself, not only as the last translation */
+    /* found again after another fill made a 4K entry the newest */
     vmsim__tlb_fill(fx->tlb, 1, BASE + GiB, 0, &fx->pte[9], VMSIM_READ);
     assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, BASE + 5, VMSIM_READ), &fx->pte[0]);
     /* 4 more 1G pages in the 4-entry 1G TLB: the first (LRU) goes, and
@@ -511,7 +533,7 @@ static void test_flush_one_page(void **state)
     tlb_new(fx, NULL);
     assert_int_equal(pass(fx, 10), 0);
     vmsim__tlb_fill(fx->tlb, 2, BASE + 3 * PG, 0, &fx->pte[500], VMSIM_READ);
-    /* leave the shortcut pointing at page 3 of asid 1 */
+    /* make page 3 of asid 1 its set's MRU entry */
     assert_true(access_page(fx, 1, 3, VMSIM_READ));
     vmsim__tlb_flush_range(fx->tlb, 1, BASE + 3 * PG, BASE + 4 * PG);
     for (uint64_t i = 0; i < 10; i++)
@@ -603,7 +625,7 @@ static void test_pcid_isolates_asids(void **state)
     tlb_new(fx, NULL);
     vmsim__tlb_switch(fx->tlb, 1);
     vmsim__tlb_fill(fx->tlb, 1, BASE, 0, &fx->pte[1], VMSIM_READ);
-    /* same va, other asid: the shortcut must not answer for it */
+    /* same va, other asid: asid 1's MRU entry must not answer for it */
     assert_null(vmsim__tlb_lookup(fx->tlb, 2, BASE, VMSIM_READ));
     vmsim__tlb_switch(fx->tlb, 2);
     vmsim__tlb_fill(fx->tlb, 2, BASE, 0, &fx->pte[2], VMSIM_READ);
@@ -634,7 +656,7 @@ static void test_no_pcid_switch_flushes(void **state)
     vmsim__tlb_fill(fx->tlb, 2, BASE, 0, &fx->pte[2], VMSIM_READ);
     vmsim__tlb_switch(fx->tlb, 1);
     assert_int_equal(probe(fx, 2, BASE, VMSIM_READ), 0);
-    /* the last-translation shortcut (asid 2's page) went too */
+    /* asid 2's page, its set's MRU entry, went too */
     assert_null(vmsim__tlb_lookup(fx->tlb, 2, BASE, VMSIM_READ));
     assert_int_equal(stats(fx->tlb).flushes, 2);
 }
@@ -681,6 +703,7 @@ int main(void)
         T(test_l2_overflow),
         T(test_beyond_both_levels_misses),
         T(test_lru_within_set),
+        T(test_lru_exact_with_mru_hits),
         T(test_fill_replaces_same_page),
         T(test_non_power_of_two_l1),
         T(test_2m_covers_512_pages),
