@@ -44,8 +44,8 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 cat > "$tmp/rows" <<'EOF'
 e|free|measured|100 MiB written: AnonPages|AnonPages|"rss": "100MiB", "meminfo": {"AnonPages": "100MiB"
 e|free|measured|100 MiB file read: page cache (Cached)|Cached|"majflt": 0, "meminfo": {"Cached": "100MiB"}
-s|oom|rule|OOM: the process with the highest badness dies first|pid 3 dies|pid:3:oom_killed
-s|oom|rule|OOM kills, as memory keeps running out|pid 4 and then pid 2|vmstat:oom_kill
+s|oom|rule|the highest badness dies first: pid 3 (oom_score_adj 500) OOM-killed|pid 3 dies|pid:3:oom_killed
+s|oom|rule|OOM kills in all (pid 3; later pid 4 and then pid 2)|pid 4 and then pid 2|vmstat:oom_kill
 s|panic-on-oom|rule|vm.panic_on_oom=1: the kernel panics|a system-wide OOM panics|panic
 e|virtual-addresses|measured|one address in two processes: frames (AnonPages)|AnonPages|"meminfo": {"AnonPages": "8KiB"}
 s|segv|rule|NULL dereference: signal|SIGSEGV|pid:1:signal
@@ -72,13 +72,22 @@ s|swap-thrashing|libvmsim|the same: simulated time (ns)|-|time_ns
 e|page-tables|measured|one page touched: VmPTE|pte|"pte": "12KiB"
 e|page-tables|measured|1 GiB touched: VmPTE|pte|"pte": "2056KiB"
 e|hugetlb|rule|mmap(MAP_HUGETLB) of 100 MiB: HugePages_Rsvd|HugePages_Rsvd|"meminfo": {"HugePages_Rsvd": 50
-e|hugetlb|rule|touched: HugePages_Free (pool of 64)|HugePages_Free|"meminfo": {"HugePages_Free": 14
-e|hugetlb|rule|touched: VmPTE (no PTE tables)|pte|"minflt": 50, "rss": 0, "pte": "8KiB"
-e|thp|measured|100 MiB, MADV_HUGEPAGE: minor faults|minflt|"minflt": 50, "rss": "100MiB"
-e|thp|measured|100 MiB, MADV_HUGEPAGE: AnonHugePages|AnonHugePages|"minflt": 50, "rss": "100MiB", "meminfo": {"AnonHugePages": "100MiB"}
-e|thp|measured|child writes 1 byte of a shared THP: faults|minflt|"pid": 2, "minflt": 1, "cow": 1
-e|thp|measured|child writes 1 byte of a shared THP: PMDs split|thp_split_pmd|"vmstat": {"thp_split_pmd": 1}
-f|thp|measured|fork() after writing 100 MiB: 4 KiB pages against THP|1350 us with 4 KiB pages against 72 us with THP|
+e|hugetlb|rule|100 MiB touched: faults (2 MiB pages)|minflt|"minflt": 50, "rss": 0, "pte": "8KiB"
+e|hugetlb|rule|100 MiB touched: HugePages_Free (pool of 64)|HugePages_Free|"HugePages_Rsvd": 0, "HugePages_Free": 14
+e|hugetlb|rule|100 MiB touched: VmPTE (no PTE tables)|pte|"minflt": 50, "rss": 0, "pte": "8KiB"
+e|hugetlb|rule|then 1 GiB of 1 GiB pages touched: faults in all|minflt|"minflt": 51
+e|thp|measured|100 MiB, MADV_HUGEPAGE, aligned: minor faults|minflt|"minflt": 50, "pte": "208KiB"
+e|thp|measured|the same: AnonHugePages|AnonHugePages|"meminfo": {"AnonHugePages": "100MiB"}, "vmstat": {"thp_fault_alloc": 50}
+e|thp|measured|the same: VmPTE (a table deposited per THP)|pte|"minflt": 50, "pte": "208KiB"
+e|thp|measured|child writes every 4 KiB after fork(): faults|minflt|"pid": 2, "minflt": 25600, "vmstat": {"thp_split_pmd": 50}
+e|thp|measured|the same: PMDs split|thp_split_pmd|"pid": 2, "minflt": 25600, "vmstat": {"thp_split_pmd": 50}
+e|thp|measured|100 MiB starting 1 MiB past alignment: faults|minflt|"pid": 3, "minflt": 561
+e|thp|measured|a 3 MiB region: faults|minflt|"pid": 4, "minflt": 257
+e|thp|measured|read, then write 100 MiB: faults in all (50 + 50)|minflt|"pid": 5, "minflt": 100
+f|fork-time|measured|fork() after writing 100 MiB: 4 KiB pages against THP (simulated time)|1350 us with 4 KiB pages against 72 us with THP|
+s|fork-cost|rule|fork() of 1 GiB of 4 KiB pages: entries copied|262144 PTEs|pid:10:fork_ptes_copied
+s|fork-cost|rule|fork() of 1 GiB of THPs: entries copied|512 PMDs|pid:20:fork_ptes_copied
+s|fork-cost|rule|fork() of one 1 GiB hugetlb page: entries copied|one PDPT entry|pid:30:fork_ptes_copied
 e|shared-memory|rule|a shared anonymous page: Shmem|Shmem|"pid": 1, "meminfo": {"Shmem": "4KiB"}
 s|textbook-fifo|textbook|7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1, 3 frames, FIFO: faults|FIFO 15|vmstat:pgfault
 s|textbook-lru|textbook|the same string, LRU: faults|LRU 12|vmstat:pgfault

@@ -3,8 +3,9 @@
  *
  * Each example is one C file and one executable. It builds a simulated
  * machine, runs one experiment of the book's chapter 5 against it, prints
- * what a Linux user would see (free, ps, /proc/PID/maps, ...) and checks
- * the numbers the book's point depends on. A check that fails prints a
+ * what a Linux user would see (free, ps, /proc/PID/maps, ...; the prompt
+ * "sim$" marks what a command would print on the simulated machine) and
+ * checks the numbers the book's point depends on. A check that fails prints a
  * line starting with "FAIL" and makes the program exit 1, so every example
  * is also a test (ctest runs them all). A simulator error exits 2.
  */

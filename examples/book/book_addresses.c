@@ -42,9 +42,9 @@ int main(void)
     book_touch(sim, 1, va1, 4 * KiB, VMSIM_WRITE);
     book_touch(sim, 2, va2, 4 * KiB, VMSIM_WRITE);
 
-    printf("$ cat /proc/1/maps\n");
+    printf("sim$ cat /proc/1/maps\n");
     book_report(sim, VMSIM_REPORT_MAPS, 1);
-    printf("$ cat /proc/2/maps\n");
+    printf("sim$ cat /proc/2/maps\n");
     book_report(sim, VMSIM_REPORT_MAPS, 2);
     printf("\n");
     show(sim, 1, va1, &pfn1);

@@ -19,7 +19,7 @@ static void cat(const vmsim_t *sim, const char *name, char *buf, size_t len)
 
     memset(buf, 0, len);
     TRY(vmsim_file_peek(sim, name, 0, buf, len - 1, &size));
-    printf("$ cat %s\n%s", name, buf);
+    printf("sim$ cat %s\n%s", name, buf);
 }
 
 int main(void)
@@ -41,7 +41,7 @@ int main(void)
     cat(sim, "testfile", buf, sizeof(buf));
 
     TRY(vmsim_mmap(sim, 1, &req, &map));
-    printf("\n$ cat /proc/1/maps     # after mmap() of testfile\n");
+    printf("\nsim$ cat /proc/1/maps     # after mmap() of testfile\n");
     book_report(sim, VMSIM_REPORT_MAPS, 1);
 
     TRY(vmsim_read_data(sim, 1, map, mem, 5, &out));
@@ -60,7 +60,7 @@ int main(void)
     /* forget the page cache, so that what is read next comes from disk */
     TRY(vmsim_sysctl_set(sim, "vm.drop_caches", "3"));
     CHECK(book_meminfo(sim, "Cached") == 0, "the page cache is empty");
-    printf("\n$ echo 3 > /proc/sys/vm/drop_caches\n");
+    printf("\nsim$ echo 3 > /proc/sys/vm/drop_caches\n");
     cat(sim, "testfile", buf, sizeof(buf));
     CHECK(strcmp(buf, "HELLO\n") == 0, "the file on disk now says HELLO");
 

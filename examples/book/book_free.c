@@ -12,7 +12,7 @@
 
 static void show(const vmsim_t *sim, const char *when)
 {
-    printf("\n$ free     # %s\n", when);
+    printf("\nsim$ free     # %s\n", when);
     book_report(sim, VMSIM_REPORT_FREE, 0);
 }
 

@@ -68,7 +68,7 @@ int main(void)
     cfg.hugepages_2m = 64;                        /* a pool of 64 x 2 MiB */
     sim = book_machine(&cfg);
 
-    printf("$ cat /proc/meminfo | grep Huge     # at boot\n");
+    printf("sim$ cat /proc/meminfo | grep Huge     # at boot\n");
     printf("HugePages_Total: %" PRIu64 "  HugePages_Free: %" PRIu64 "  Hugepagesize: %" PRIu64
            " kB\n\n", book_meminfo(sim, "HugePages_Total"), book_meminfo(sim, "HugePages_Free"),
            book_meminfo(sim, "Hugepagesize") / 1024);

@@ -63,7 +63,7 @@ int main(void)
     row(sim, "+ the program writes it");
     CHECK(book_info(sim, 1).vmrss - info.vmrss == 1 * MiB, "now it is all resident");
 
-    printf("\n$ cat /proc/1/maps\n");
+    printf("\nsim$ cat /proc/1/maps\n");
     book_report(sim, VMSIM_REPORT_MAPS, 1);
     nmaps = vmsim_maps(sim, 1, NULL, 0);
 

@@ -25,7 +25,7 @@ int main(void)
     TRY(vmsim_brk(sim, 1, 0x555555559000 + 132 * KiB, NULL));
     book_touch(sim, 1, 0x555555559000, 4 * KiB, VMSIM_WRITE);
 
-    printf("$ cat /proc/1/maps     # before mmap()\n");
+    printf("sim$ cat /proc/1/maps     # before mmap()\n");
     book_report(sim, VMSIM_REPORT_MAPS, 1);
     n0 = vmsim_maps(sim, 1, vmas, 8);
     info = book_info(sim, 1);
@@ -36,7 +36,7 @@ int main(void)
     buf = book_mmap_anon(sim, 1, 100 * MiB);
     printf("\nmmap(NULL, %" PRIu64 ", PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)"
            " = 0x%" PRIx64 "\n\n", 100 * MiB, buf);
-    printf("$ cat /proc/1/maps     # after mmap()\n");
+    printf("sim$ cat /proc/1/maps     # after mmap()\n");
     book_report(sim, VMSIM_REPORT_MAPS, 1);
     n1 = vmsim_maps(sim, 1, vmas, 8);
     info = book_info(sim, 1);

@@ -13,7 +13,7 @@
 
 static void dmesg(const vmsim_t *sim, uint64_t from)
 {
-    printf("\n$ dmesg | tail\n");
+    printf("\nsim$ dmesg | tail\n");
     for (uint64_t i = from; i < vmsim_kmsg_seq(sim); i++) {
         const char *line = vmsim_kmsg(sim, i);
 
@@ -41,9 +41,9 @@ int main(void)
     book_touch(sim, 100, a, 32 * MiB, VMSIM_WRITE);
     /* the hog asks for more than there is, and mmap() lets it (overcommit) */
     b = book_mmap_anon(sim, 200, 120 * MiB);
-    printf("$ ./hog &     # writes 120 MiB into a 128 MiB machine beside a 32 MiB process\n");
+    printf("sim$ ./hog &     # writes 120 MiB into a 128 MiB machine beside a 32 MiB process\n");
     out = book_touch(sim, 200, b, 120 * MiB, VMSIM_WRITE);
-    printf("\n$ ps -o pid,comm,vsz,rss,min_flt,maj_flt\n");
+    printf("\nsim$ ps -o pid,comm,vsz,rss,min_flt,maj_flt\n");
     book_ps_header();
     book_ps(sim, 100);
     book_ps(sim, 200);
@@ -72,7 +72,7 @@ int main(void)
      * check (at most RAM + swap per call) */
     a = book_mmap_anon(sim, 200, 80 * MiB);
     b = book_mmap_anon(sim, 200, 80 * MiB);
-    printf("\n$ sysctl vm.panic_on_oom=1\n$ ./hog &     # writes 160 MiB into 128 MiB\n");
+    printf("\nsim$ sysctl vm.panic_on_oom=1\nsim$ ./hog &     # writes 160 MiB into 128 MiB\n");
     err = 0;
     for (uint64_t off = 0; off < 160 * MiB && err == 0; off += VMSIM_PAGE_SIZE)
         err = vmsim_access(sim, 200, (off < 80 * MiB ? a : b - 80 * MiB) + off, 1,

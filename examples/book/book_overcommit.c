@@ -82,7 +82,7 @@ int main(void)
     printf("\nphysical exhaustion: both mmap()s succeeded; writing them: %s%s%s\n",
            info.alive ? "alive" : "killed by ", vmsim_signal_name(info.signal),
            info.oom_killed ? " (the OOM killer)" : "");
-    printf("$ dmesg | tail -1\n%s\n", vmsim_kmsg(sim, vmsim_kmsg_seq(sim) - 1));
+    printf("sim$ dmesg | tail -1\n%s\n", vmsim_kmsg(sim, vmsim_kmsg_seq(sim) - 1));
     CHECK(!info.alive && info.oom_killed, "the OOM killer ends the process");
     return book_done(sim);
 }

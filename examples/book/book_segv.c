@@ -39,7 +39,7 @@ int main(void)
     vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
     sim = book_machine(&cfg);
 
-    printf("$ ./segv            # reads address 0 (NULL)\n");
+    printf("sim$ ./segv            # reads address 0 (NULL)\n");
     TRY(vmsim_spawn(sim, 1, "segv", 0));
     run(sim, 1, 0, VMSIM_READ);
     info = book_info(sim, 1);
@@ -48,7 +48,7 @@ int main(void)
           vmsim_si_code_name(info.signal, info.si_code));
     CHECK(info.minflt == 0, "a fault that ends in SIGSEGV is not a minor fault");
 
-    printf("\n$ ./rowrite         # writes to a read-only page\n");
+    printf("\nsim$ ./rowrite         # writes to a read-only page\n");
     TRY(vmsim_spawn(sim, 2, "rowrite", 0));
     TRY(vmsim_mmap(sim, 2, &ro, &page));
     TRY(vmsim_access(sim, 2, page, 1, VMSIM_READ, NULL)); /* reading is allowed */
@@ -61,7 +61,7 @@ int main(void)
 
     /* Linux counts pgfault in handle_mm_fault(), which a fault with no VMA
      * or a forbidden access never reaches: only the read counts */
-    printf("\n$ grep pgfault /proc/vmstat\npgfault %" PRIu64 "\n", book_vmstat(sim, "pgfault"));
+    printf("\nsim$ grep pgfault /proc/vmstat\npgfault %" PRIu64 "\n", book_vmstat(sim, "pgfault"));
     CHECK(book_vmstat(sim, "pgfault") == 1, "only the allowed read's fault counts");
     return book_done(sim);
 }

@@ -43,7 +43,7 @@ int main(void)
     CHECK(p1.pfn == p2.pfn, "both map the same frame");
     CHECK(book_info(sim, 2).cow == 0, "no copy-on-write");
     info = book_info(sim, 1);
-    printf("Shmem %" PRIu64 " kB, RssShmem of the parent %" PRIu64 " kB\n\n$ free\n",
+    printf("Shmem %" PRIu64 " kB, RssShmem of the parent %" PRIu64 " kB\n\nsim$ free\n",
            book_meminfo(sim, "Shmem") / 1024, info.rss_shmem / 1024);
     book_report(sim, VMSIM_REPORT_FREE, 0);
     CHECK(book_meminfo(sim, "Shmem") == 4 * KiB && info.rss_shmem == 4 * KiB,
@@ -68,7 +68,7 @@ int main(void)
     info = book_info(sim, 4);
     printf("\npid 3 wrote /dev/shm/box and exited; after drop_caches pid 4 reads \"%s\""
            " (majflt %" PRIu64 ")\n", buf, info.majflt);
-    printf("$ cat /proc/4/maps\n");
+    printf("sim$ cat /proc/4/maps\n");
     book_report(sim, VMSIM_REPORT_MAPS, 4);
     CHECK(strcmp(buf, "hello, 4") == 0, "the reader sees the writer's bytes");
     CHECK(info.majflt == 0, "tmpfs pages never come from disk");

@@ -76,7 +76,7 @@ int main(void)
           (double)thrash.ns / (double)(fit.ns ? fit.ns : 1));
     printf("\na pass that fits took %.3f ms, a thrashing pass %.1f ms: %.0f times slower\n",
            fit.ns / 1e6, thrash.ns / 1e6, (double)thrash.ns / (double)(fit.ns ? fit.ns : 1));
-    printf("\n$ free\n");
+    printf("\nsim$ free\n");
     book_report(sim, VMSIM_REPORT_FREE, 0);
     return book_done(sim);
 }

@@ -1,17 +1,23 @@
 /*
- * trace.h -- replaying traces: the JSON trace format of docs/trace-format.md
- * turned into calls of the public API, with `expect` events as assertions.
+ * trace.h -- traces: the formats of docs/trace-format.md (a JSON document,
+ * JSON Lines, valgrind lackey output, the binary .vmtr of docs/vmtr.md, any
+ * of them gzip-compressed) turned into calls of the public API, with
+ * `expect` events as assertions; conversion between the formats; the
+ * event stream as JSON Lines.
  *
  * A trace names a machine (its "system" settings) and a list of events
- * (spawn, mmap, w, expect, ...). vmsim_replay() reads one, builds the
- * machine, applies every event and checks every `expect`. Errors come back
- * in a vmsim_trace_error_t that says what is wrong and where;
- * vmsim_trace_error_format() turns it into the one-line message the
+ * (spawn, mmap, w, expect, ...). vmsim_replay() reads one as a stream,
+ * builds the machine, applies every event and checks every `expect`.
+ * Errors come back in a vmsim_trace_error_t that says what is wrong and
+ * where; vmsim_trace_error_format() turns it into the one-line message the
  * `vmsim` tool prints:
  *
- *   FILE:LINE:COLUMN: MESSAGE             a JSON syntax error
- *   FILE: event N (op "mmap"): MESSAGE    event N (0-based index into
- *                                         "events") of a well-formed trace
+ *   FILE:LINE:COLUMN: MESSAGE             a JSON syntax error, or anything
+ *                                         in a JSON Lines or lackey trace
+ *                                         (their events are lines)
+ *   FILE:LINE:COLUMN: op "mmap": MESSAGE  the same, for an event of a line
+ *   FILE: event N (op "mmap"): MESSAGE    event N (0-based) of a JSON
+ *                                         document or a binary trace
  *   FILE: MESSAGE                         anything else (e.g. the "system"
  *                                         object, an unreadable file)
  *
@@ -48,9 +54,10 @@ typedef struct vmsim_trace_error {
 
 /*
  * Format err as one line (no trailing newline) into buf of len bytes,
- * truncating if needed: "FILE:LINE:COLUMN: TEXT" when err->line is set,
- * else "FILE: event N (op "OP"): TEXT" when err->event_index is set, else
- * "FILE: TEXT". Returns the length the full line needs, as snprintf does.
+ * truncating if needed: "FILE:LINE:COLUMN: TEXT" when err->line is set
+ * ("FILE:LINE:COLUMN: op "OP": TEXT" with an op), else "FILE: event N
+ * (op "OP"): TEXT" when err->event_index is set, else "FILE: TEXT".
+ * Returns the length the full line needs, as snprintf does.
  */
 VMSIM_API int vmsim_trace_error_format(const vmsim_trace_error_t *err, char *buf, size_t len);
 
@@ -91,7 +98,8 @@ typedef struct vmsim_replay_options {
     const vmsim_trace_override_t *overrides;
     size_t nr_overrides;
     /* The container: NULL or "auto" (recognise it from the content), or
-     * "json". Other formats of TRACE_FORMAT.md are not readable yet. */
+     * "json", "jsonl", "lackey", "vmtr". gzip is recognised whatever this
+     * says. A file named *.vmtr must be binary unless this forces another. */
     const char *format;
     /* Run vmsim_check() after every event; a failure ends the replay with
      * VMSIM_REPLAY_INTERNAL. */
@@ -141,6 +149,56 @@ VMSIM_API void vmsim_replay_options_init(vmsim_replay_options_t *opt);
 VMSIM_API int vmsim_replay(const char *path, const vmsim_replay_options_t *opt,
                            vmsim_t **sim_out, vmsim_replay_result_t *result,
                            vmsim_trace_error_t *err);
+
+/* ---- conversion --------------------------------------------------------- */
+
+typedef struct vmsim_convert_options {
+    /* The input's container, as vmsim_replay_options_t.format. */
+    const char *format;
+    /* The output's container: "json", "jsonl" or "vmtr"; NULL: from the
+     * output's name (.json, .jsonl, .vmtr, each optionally + .gz). */
+    const char *to;
+    /* gzip the output: 1 yes, 0 no, -1 (the default) when its name ends
+     * in .gz. */
+    int gzip;
+    /* "system" keys written into the output's header, over the input's
+     * (how a lackey trace gets its settings once and for all). */
+    const vmsim_trace_override_t *overrides;
+    size_t nr_overrides;
+} vmsim_convert_options_t;
+
+/* Fill *opt with the defaults: input recognised, output from its name. */
+VMSIM_API void vmsim_convert_options_init(vmsim_convert_options_t *opt);
+
+/*
+ * Read the trace at `in` and write it to `out` ("-": standard output) in
+ * another container. Every event is validated as replay would (a trace
+ * that does not parse is not converted); the output holds the same events
+ * in a canonical form (sizes in bytes, addresses in hex; lackey's implicit
+ * mappings and M records as explicit mmap, r and w events), so it replays
+ * to the same results as the input. The output is written under a
+ * temporary name and renamed over `out` only when complete. opt may be
+ * NULL. Returns 0, or a negative VMSIM_E* with *err (if not NULL) naming
+ * the file and place (EPARSE, ERANGE, EINVAL, ENOTSUP for the input or the
+ * options; EIO for either file; ENOMEM). *nr_events (may be NULL) gets the
+ * events written.
+ */
+VMSIM_API int vmsim_trace_convert(const char *in, const char *out,
+                                  const vmsim_convert_options_t *opt, uint64_t *nr_events,
+                                  vmsim_trace_error_t *err);
+
+/* ---- the event stream ---------------------------------------------------- */
+
+/*
+ * One event of the machine's callback (vmsim_config_t.on_event) as one
+ * line of JSON, without a newline: {"seq": 7, "type": "fault", "pid": 1,
+ * "va": "0x7f0000001000", "pfn": 291, "outcome": ["minor", "zero"],
+ * "cause": "zero-page"}, plus "signal" and "si_code" for a signal
+ * (docs/trace-format.md, "The event stream", lists every field). Writes
+ * at most len bytes into buf, NUL-terminated; returns the length the full
+ * line needs, as snprintf does.
+ */
+VMSIM_API int vmsim_event_json(const vmsim_event_t *ev, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -440,8 +440,9 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
         if ((f->flags & PG_SWAPCACHE) &&
             (f->u.slot >= sim->nr_swap_slots || sim->swap_cache[f->u.slot] != pfn + 1 ||
              !(sim->swap_map[f->u.slot] & SWP_HAS_CACHE))) {
-            err = vmsim__corrupt(buf, len, "pfn %llu: swap cache links broken",
-                                 (unsigned long long)pfn);
+            err = vmsim__corrupt(buf, len, "pfn %llu (flags %#x): swap cache links broken "
+                                 "(slot %llu)", (unsigned long long)pfn, f->flags,
+                                 (unsigned long long)f->u.slot);
             goto out;
         }
         if (f->mapcount != ws.maps[pfn] ||

@@ -641,7 +641,8 @@ static int file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t o
             err = vmsim__shmem_swapin(sim, f, idx, &pfn, &major);
             if (err < 0)
                 return err;
-            sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* read() does not fault */
+            if (major)
+                sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* read() does not fault */
         }
         if (buf != NULL) {
             const uint8_t *d = pfn != PFN_NONE ? vmsim__frame_data(sim, pfn, false) : NULL;
@@ -691,7 +692,8 @@ static int file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t 
             err = vmsim__shmem_swapin(sim, f, idx, &pfn, &major);
             if (err < 0)
                 return err;
-            sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--;
+            if (major)
+                sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--;
         }
         if (pfn == PFN_NONE) {
             /* write_begin reads a partly overwritten page within the file;
@@ -764,6 +766,10 @@ int vmsim_file_peek(const vmsim_t *sim, const char *name, uint64_t offset, void 
         }
         if (pfn != PFN_NONE)
             page = sim->frame_data != NULL ? sim->frame_data[pfn] : NULL;
+        else if (vmsim__sparse_get(&f->cache, idx) & PC_SWAP)
+            page = sim->slot_data != NULL
+                       ? sim->slot_data[vmsim__sparse_get(&f->cache, idx) & ~PC_SWAP]
+                       : NULL; /* a tmpfs page in swap */
         else
             page = (const uint8_t *)(uintptr_t)vmsim__sparse_get(&f->disk, idx);
         ((uint8_t *)buf)[pos] = page != NULL ? page[at % PAGE_SIZE] : 0;

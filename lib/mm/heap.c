@@ -454,6 +454,36 @@ static int touch(struct op *o, vmsim_vaddr_t va, uint64_t len, vmsim_access_kind
     return o->p->alive ? 0 : HEAP_DIED;
 }
 
+/* Copy or clear user bytes: with track_data the bytes themselves move
+ * (through the process's own loads and stores), else only the accesses
+ * are simulated. src 0 means zeros. */
+static int move_bytes(struct op *o, vmsim_vaddr_t src, vmsim_vaddr_t dst, uint64_t len)
+{
+    uint8_t *buf;
+    int rc;
+
+    if (len == 0)
+        return 0;
+    if (vmsim_config(o->sim)->track_data == false) {
+        if (src != 0) {
+            rc = touch(o, src, len, VMSIM_READ);
+            if (rc != 0)
+                return rc;
+        }
+        return touch(o, dst, len, VMSIM_WRITE);
+    }
+    buf = vmsim__calloc(o->sim, 1, len);
+    if (buf == NULL)
+        return VMSIM_ENOMEM;
+    rc = src != 0 ? vmsim_read_data(o->sim, o->p->pid, src, buf, len, NULL) : 0;
+    if (rc == 0 && o->p->alive)
+        rc = vmsim_write_data(o->sim, o->p->pid, dst, buf, len, NULL);
+    vmsim__free(o->sim, buf);
+    if (rc < 0)
+        return rc;
+    return o->p->alive ? 0 : HEAP_DIED;
+}
+
 #define TOUCH(o, va, len, kind)                                                          \
     do {                                                                                 \
         int touch_rc_ = touch((o), (va), (len), (kind));                                 \
@@ -1022,7 +1052,7 @@ int vmsim_heap_calloc(vmsim_t *sim, vmsim_pid_t pid, uint64_t n, uint64_t size,
     csz = h->nodes[c].size;
     if (h->nodes[c].addr == oldtop && csz > oldtopsize)
         csz = oldtopsize; /* clear only what was heap before this call */
-    rc = touch(&o, mem, csz - SIZE_SZ, VMSIM_WRITE);
+    rc = move_bytes(&o, 0, mem, csz - SIZE_SZ);
     return heap_leave(&o, rc);
 }
 
@@ -1073,8 +1103,9 @@ static int move_and_free(struct op *o, uint32_t n, uint32_t w, uint64_t copy)
     vmsim_vaddr_t from = user_ptr(&o->h->nodes[n]), to = user_ptr(&o->h->nodes[w]);
     int rc;
 
-    TOUCH(o, from, copy, VMSIM_READ);
-    TOUCH(o, to, copy, VMSIM_WRITE);
+    rc = move_bytes(o, from, to, copy);
+    if (rc != 0)
+        return rc;
     if (o->h->nodes[n].kind == NODE_MMAP)
         return do_free(o, n);
     unbook_alloc(o->h, n);

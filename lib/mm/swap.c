@@ -268,12 +268,22 @@ int vmsim__shmem_swapin(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
     int err;
 
     VMSIM_ASSERT(v & PC_SWAP);
-    err = swap_read(sim, slot, true, pfn);
-    if (err < 0)
-        return err;
+    *major = false;
+    if (sim->swap_cache[slot] != 0) {
+        /* readahead (of a neighbouring anonymous slot) brought it in */
+        *pfn = sim->swap_cache[slot] - 1;
+        if (pfn_frame(sim, *pfn)->flags & PG_READAHEAD)
+            count_vm_event(sim, VMSIM_VMSTAT_SWAP_RA_HIT);
+    } else {
+        err = swap_read(sim, slot, true, pfn);
+        if (err < 0)
+            return err;
+        *major = true;
+    }
     /* the page leaves the swap cache for the shmem cache */
     fr = pfn_frame(sim, *pfn);
-    fr->flags = (uint16_t)((fr->flags & ~(PG_ANON | PG_SWAPCACHE)) | PG_FILE | PG_SHMEM);
+    fr->flags = (uint16_t)((fr->flags & ~(PG_ANON | PG_SWAPCACHE | PG_READAHEAD)) | PG_FILE |
+                           PG_SHMEM);
     sim->swap_cache[slot] = 0;
     sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED]--;
     sim->swap_map[slot] = 1;
@@ -284,9 +294,10 @@ int vmsim__shmem_swapin(struct vmsim *sim, struct vmsim__file *f, uint64_t idx,
     vmsim__sparse_set(sim, &f->cache, idx, *pfn + 1); /* the chunk exists */
     f->nr_cached++;
     count_vm_event(sim, VMSIM_VMSTAT_NR_SHMEM);
-    count_vm_event(sim, VMSIM_VMSTAT_PGMAJFAULT);
-    vmsim__charge(sim, VMSIM_COST_major_fault, 1);
-    *major = true;
+    if (*major) {
+        count_vm_event(sim, VMSIM_VMSTAT_PGMAJFAULT);
+        vmsim__charge(sim, VMSIM_COST_major_fault, 1);
+    }
     return 0;
 }
 
@@ -354,7 +365,8 @@ int vmsim__swapoff(struct vmsim *sim)
             err = vmsim__shmem_swapin(sim, f, idx, &pfn, &major);
             if (err < 0)
                 return err;
-            sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* not a fault */
+            if (major)
+                sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* not a fault */
         }
     }
     for (uint64_t s = 0; s < sim->nr_swap_slots; s++) {

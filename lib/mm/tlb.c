@@ -311,7 +311,35 @@ static void l1_insert(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va, i
 }
 
 /*
- * Everything lookup does when the MRU entry of the 4K L1 set missed: the
+ * The 2M and 1G dTLB entries for va: only their sets' MRU entries when
+ * mru_only, else every way (as array_lookup). NULL when neither has it.
+ */
+static struct tlb_entry *huge_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
+                                     bool mru_only)
+{
+    for (int l = 1; l < 3; l++) {
+        struct tlb_array *a = &tlb->l1d[l];
+        uint64_t vpn = va >> level_shift(l);
+        struct tlb_entry *e;
+
+        if (a->nr_at[l] == 0)
+            continue;
+        if (mru_only) {
+            e = a->mru[set_index(a, vpn)];
+            if (e->key == make_key(vpn, l) && e->asid == asid)
+                return e;
+        } else {
+            e = array_lookup(a, vpn, make_key(vpn, l), asid, false);
+            if (e != NULL)
+                return e;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Everything lookup does when the MRU entry of the 4K L1 set missed (or
+ * was not tried, with a set count that is not a power of two): the
  * MRU entries of the large-page arrays (data), every way of the L1
  * arrays, then the L2, whose hits are refilled into the L1 of the access
  * type. Levels an array holds no entry of are skipped.
@@ -320,26 +348,16 @@ __attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint
                                                     vmsim_vaddr_t va, bool ifetch)
 {
     uint64_t vpn = va >> PAGE_SHIFT;
+    bool huge = !ifetch && (tlb->l1d[1].nr_at[1] | tlb->l1d[2].nr_at[2]) != 0;
     struct tlb_entry *e = NULL;
 
-    /* a huge-page working set: the MRU entries of the 2M and 1G sets */
-    for (int l = 1; l < 3 && e == NULL && !ifetch; l++) {
-        uint64_t v = va >> level_shift(l);
-
-        if (tlb->l1d[l].nr_at[l] != 0) {
-            e = tlb->l1d[l].mru[set_index(&tlb->l1d[l], v)];
-            if (e->key != make_key(v, l) || e->asid != asid)
-                e = NULL;
-        }
-    }
+    if (huge)
+        e = huge_lookup(tlb, asid, va, true);
     if (e == NULL)
         e = array_lookup(ifetch ? &tlb->itlb : &tlb->l1d[0], vpn, make_key(vpn, 0), asid,
-                         false);
-    for (int l = 1; l < 3 && e == NULL && !ifetch; l++) {
-        vpn = va >> level_shift(l);
-        if (tlb->l1d[l].nr_at[l] != 0)
-            e = array_lookup(&tlb->l1d[l], vpn, make_key(vpn, l), asid, false);
-    }
+                         true);
+    if (e == NULL && huge)
+        e = huge_lookup(tlb, asid, va, false);
     if (e != NULL) {
         tlb->stats.hits++;
         return e->pte;
@@ -362,18 +380,22 @@ __attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint
 }
 
 /* The hot path: the MRU entry of the set of va in the access type's 4 KiB
- * L1 array (the ITLB or the dTLB's 4K array), inline; the rest out of
- * line, so that this needs no stack frame. */
+ * L1 array (the ITLB or the dTLB's 4K array), inline when its set count is
+ * a power of two (the default 16); the rest out of line, so that this
+ * needs no stack frame. */
 pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
                          vmsim_access_kind kind)
 {
     const struct tlb_array *a = kind == VMSIM_EXEC ? &tlb->itlb : &tlb->l1d[0];
     uint64_t vpn = va >> PAGE_SHIFT;
-    const struct tlb_entry *e = a->mru[set_index(a, vpn)];
 
-    if (e->key == make_key(vpn, 0) && e->asid == asid) {
-        tlb->stats.hits++;
-        return e->pte;
+    if (a->pow2) {
+        const struct tlb_entry *e = a->mru[vpn & a->set_mask];
+
+        if (e->key == make_key(vpn, 0) && e->asid == asid) {
+            tlb->stats.hits++;
+            return e->pte;
+        }
     }
     return lookup_slow(tlb, asid, va, kind == VMSIM_EXEC);
 }

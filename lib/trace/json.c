@@ -15,13 +15,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace.h"
+#include "json.h"
 
 #define MIB ((uint64_t)1 << 20)
 #define GIB ((uint64_t)1 << 30)
@@ -318,9 +317,6 @@ static int event_error(vmsim_trace_error_t *err, uint64_t index, int op, int cod
 
 /* ---- the system object ------------------------------------------------- */
 
-static const char *const profile_names[] = {"linux", "textbook"};
-static const char *const thp_names[] = {"always", "madvise", "never"};
-
 static int parse_tlb(struct vmsim__system *s, const json_t *v, char *msg)
 {
     static const char *const keys[] = {"l1_4k", "l1_2m", "l1_1g", "l2", "ways", "pcid"};
@@ -482,7 +478,7 @@ static int parse_syskey(struct vmsim__system *s, vmsim__syskey key, const json_t
 
     switch (key) {
     case VMSIM__SYS_PROFILE:
-        rc = get_enum(v, profile_names, 2, &e, msg);
+        rc = get_enum(v, vmsim__profile_names, 2, &e, msg);
         s->profile = (vmsim_profile)e;
         break;
     case VMSIM__SYS_MEMORY:
@@ -505,7 +501,7 @@ static int parse_syskey(struct vmsim__system *s, vmsim__syskey key, const json_t
         rc = parse_pages_size(v, 0, VMSIM_MAX_MEMORY, &s->resident_limit, msg);
         break;
     case VMSIM__SYS_THP:
-        rc = get_enum(v, thp_names, 3, &e, msg);
+        rc = get_enum(v, vmsim__thp_names, 3, &e, msg);
         s->thp = (vmsim_thp_mode)e;
         break;
     case VMSIM__SYS_HUGEPAGES:
@@ -616,100 +612,6 @@ int vmsim__system_override(struct vmsim__system *s, const char *key, const char 
 
 /* ---- events ------------------------------------------------------------ */
 
-#define F(f) ((uint64_t)1 << VMSIM__F_##f)
-
-/* Fields each op allows, and those it requires (pid always defaults to 1). */
-static const struct op_spec {
-    uint64_t allowed, required;
-} op_specs[VMSIM__OP__COUNT] = {
-    [VMSIM__OP_SPAWN] = {F(PID) | F(NAME) | F(OOM_SCORE_ADJ), 0},
-    [VMSIM__OP_FORK] = {F(PID) | F(CHILD), F(CHILD)},
-    [VMSIM__OP_EXEC] = {F(PID) | F(NAME), 0},
-    [VMSIM__OP_EXIT] = {F(PID), 0},
-    [VMSIM__OP_MMAP] = {F(PID) | F(ADDR) | F(LEN) | F(PROT) | F(FLAGS) | F(PAGESIZE) |
-                            F(FILE) | F(OFFSET) | F(AS),
-                        F(LEN) | F(PROT) | F(FLAGS)},
-    [VMSIM__OP_MUNMAP] = {F(PID) | F(ADDR) | F(LEN), F(ADDR) | F(LEN)},
-    [VMSIM__OP_MPROTECT] = {F(PID) | F(ADDR) | F(LEN) | F(PROT), F(ADDR) | F(LEN) | F(PROT)},
-    [VMSIM__OP_MADVISE] = {F(PID) | F(ADDR) | F(LEN) | F(ADVICE),
-                           F(ADDR) | F(LEN) | F(ADVICE)},
-    [VMSIM__OP_BRK] = {F(PID) | F(ADDR) | F(INCR), 0},
-    [VMSIM__OP_MALLOC] = {F(PID) | F(SIZE) | F(AS), F(SIZE)},
-    [VMSIM__OP_CALLOC] = {F(PID) | F(N) | F(SIZE) | F(AS), F(N) | F(SIZE)},
-    [VMSIM__OP_REALLOC] = {F(PID) | F(PTR) | F(SIZE) | F(AS), F(PTR) | F(SIZE)},
-    [VMSIM__OP_FREE] = {F(PID) | F(PTR), F(PTR)},
-    [VMSIM__OP_R] = {F(PID) | F(ADDR) | F(SIZE) | F(EXPECT), F(ADDR)},
-    [VMSIM__OP_W] = {F(PID) | F(ADDR) | F(SIZE) | F(DATA), F(ADDR)},
-    [VMSIM__OP_X] = {F(PID) | F(ADDR) | F(SIZE), F(ADDR)},
-    [VMSIM__OP_TOUCH] = {F(PID) | F(ADDR) | F(LEN) | F(STRIDE) | F(ACCESS), F(ADDR) | F(LEN)},
-    [VMSIM__OP_REFS] = {F(PID) | F(BASE) | F(PAGES) | F(ACCESS), F(BASE) | F(PAGES)},
-    [VMSIM__OP_FILE] = {F(NAME) | F(SIZE) | F(DATA), F(NAME) | F(SIZE)},
-    [VMSIM__OP_READ] = {F(PID) | F(FILE) | F(OFFSET) | F(LEN), F(FILE) | F(OFFSET) | F(LEN)},
-    [VMSIM__OP_WRITE] = {F(PID) | F(FILE) | F(OFFSET) | F(LEN), F(FILE) | F(OFFSET) | F(LEN)},
-    [VMSIM__OP_MSYNC] = {F(PID) | F(ADDR) | F(LEN), F(ADDR) | F(LEN)},
-    [VMSIM__OP_SYSCTL] = {F(KEY) | F(VALUE), F(KEY) | F(VALUE)},
-    [VMSIM__OP_KHUGEPAGED] = {F(PID), 0},
-    [VMSIM__OP_SWAPOFF] = {0, 0},
-    [VMSIM__OP_REPORT] = {F(PID) | F(WHAT), F(WHAT)},
-    [VMSIM__OP_EXPECT] = {F(PID), 0},
-};
-
-static const char *const field_names[] = {
-#define XX(id, name) name,
-    VMSIM__FIELD_MAP(XX)
-#undef XX
-};
-
-static const char *const advice_names[] = {
-#define XX(id, name) name,
-    VMSIM__ADVICE_MAP(XX)
-#undef XX
-};
-
-static const char *const sysctl_names[] = {
-#define XX(id, name, lo, hi) name,
-    VMSIM__SYSCTL_MAP(XX)
-#undef XX
-};
-
-static const int64_t sysctl_range[][2] = {
-#define XX(id, name, lo, hi) {lo, hi},
-    VMSIM__SYSCTL_MAP(XX)
-#undef XX
-};
-
-static const char *const check_names[] = {
-#define XX(id, name) name,
-    VMSIM__CHECK_MAP(XX)
-#undef XX
-};
-
-const char *vmsim__check_key_name(vmsim__check_key key)
-{
-    return (unsigned)key < VMSIM__CHECK__COUNT ? check_names[key] : "?";
-}
-
-/* Signals and si_code names expect knows (si_code: index into si_names). */
-static const char *const signal_names[] = {"SIGSEGV", "SIGBUS", "SIGKILL", "SIGABRT"};
-static const int signal_numbers[] = {VMSIM_SIGSEGV, VMSIM_SIGBUS, VMSIM_SIGKILL, 6};
-static const char *const si_names[] = {"SEGV_MAPERR", "SEGV_ACCERR", "BUS_ADRERR", "SI_KERNEL",
-                                       "SI_TKILL"};
-
-/* The reader of a JSON document. */
-struct json_reader {
-    struct vmsim__reader base;
-    json_t *root;
-    json_t *events; /* borrowed from root */
-    size_t next;
-    /* scratch for the current event's lists */
-    struct vmsim__check *checks;
-    size_t nr_checks, cap_checks;
-    uint64_t *pages;
-    size_t cap_pages;
-    uint8_t *bytes;
-    size_t cap_bytes;
-};
-
 static int grow(void **arr, size_t *cap, size_t need, size_t size)
 {
     size_t ncap = *cap ? *cap : 16;
@@ -732,7 +634,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-static int add_check(struct json_reader *r, const struct vmsim__check *c)
+static int add_check(struct vmsim__json_scratch *r, const struct vmsim__check *c)
 {
     if (grow((void **)&r->checks, &r->cap_checks, r->nr_checks + 1, sizeof(*r->checks)) < 0)
         return VMSIM_ENOMEM;
@@ -740,7 +642,7 @@ static int add_check(struct json_reader *r, const struct vmsim__check *c)
     return 0;
 }
 
-static int parse_bytes_field(struct json_reader *r, const json_t *v, const uint8_t **out,
+static int parse_bytes_field(struct vmsim__json_scratch *r, const json_t *v, const uint8_t **out,
                              size_t *n, char *msg)
 {
     const char *s = NULL;
@@ -755,7 +657,7 @@ static int parse_bytes_field(struct json_reader *r, const json_t *v, const uint8
     return vmsim__parse_bytes(s, r->bytes, r->cap_bytes, out, n, msg, VMSIM__MSG_MAX);
 }
 
-static int parse_pages(struct json_reader *r, const json_t *v, struct vmsim__event *ev,
+static int parse_pages(struct vmsim__json_scratch *r, const json_t *v, struct vmsim__event *ev,
                        char *msg)
 {
     size_t n;
@@ -813,7 +715,7 @@ static int parse_flags(const json_t *v, unsigned *out, char *msg)
 }
 
 /* Parse one field of an event into ev. */
-static int parse_field(struct json_reader *r, vmsim__field f, const json_t *v,
+static int parse_field(struct vmsim__json_scratch *r, vmsim__field f, const json_t *v,
                        struct vmsim__event *ev, const json_t **sysctl_value, char *msg)
 {
     int64_t x = 0;
@@ -881,7 +783,7 @@ static int parse_field(struct json_reader *r, vmsim__field f, const json_t *v,
             rc = vmsim__check_region_name(ev->as, msg, VMSIM__MSG_MAX);
         break;
     case VMSIM__F_ADVICE:
-        rc = get_enum(v, advice_names, VMSIM__ADV__COUNT, &ev->advice, msg);
+        rc = get_enum(v, vmsim__advice_names, VMSIM__ADV__COUNT, &ev->advice, msg);
         break;
     case VMSIM__F_INCR:
         rc = get_ssize(v, &ev->incr, msg);
@@ -906,7 +808,7 @@ static int parse_field(struct json_reader *r, vmsim__field f, const json_t *v,
         rc = parse_pages(r, v, ev, msg);
         break;
     case VMSIM__F_KEY:
-        rc = get_enum(v, sysctl_names, VMSIM__SYSCTL__COUNT, &ev->sysctl, msg);
+        rc = get_enum(v, vmsim__sysctl_names, VMSIM__SYSCTL__COUNT, &ev->sysctl, msg);
         break;
     case VMSIM__F_VALUE:
         *sysctl_value = v; /* read once the key is known */
@@ -935,8 +837,8 @@ static int parse_field(struct json_reader *r, vmsim__field f, const json_t *v,
     return rc;
 }
 
-static int parse_counter_checks(struct json_reader *r, vmsim__check_key key, const json_t *v,
-                                char *msg)
+static int parse_counter_checks(struct vmsim__json_scratch *r, vmsim__check_key key,
+                                const json_t *v, char *msg)
 {
     const char *name;
     json_t *x;
@@ -980,7 +882,7 @@ static int parse_counter_checks(struct json_reader *r, vmsim__check_key key, con
     return 0;
 }
 
-static int parse_check(struct json_reader *r, vmsim__check_key key, const json_t *v,
+static int parse_check(struct vmsim__json_scratch *r, vmsim__check_key key, const json_t *v,
                        char *msg)
 {
     struct vmsim__check c = {.key = key};
@@ -1007,16 +909,16 @@ static int parse_check(struct json_reader *r, vmsim__check_key key, const json_t
         if (json_is_null(v)) {
             c.is_null = true;
         } else {
-            rc = get_enum(v, signal_names, 4, &e, msg);
+            rc = get_enum(v, vmsim__signal_names, 4, &e, msg);
             if (rc == 0)
-                c.i = signal_numbers[e];
+                c.i = vmsim__signal_numbers[e];
         }
         break;
     case VMSIM__CHECK_SI_CODE:
         if (json_is_null(v)) {
             c.is_null = true;
         } else {
-            rc = get_enum(v, si_names, 5, &c.i, msg);
+            rc = get_enum(v, vmsim__si_names, 5, &c.i, msg);
         }
         break;
     case VMSIM__CHECK_ERRNO:
@@ -1056,66 +958,12 @@ static int parse_sysctl_value(struct vmsim__event *ev, const json_t *v, char *ms
     int rc;
 
     if (ev->sysctl == VMSIM__SYSCTL_THP_ENABLED) {
-        rc = get_enum(v, thp_names, 3, &e, msg);
+        rc = get_enum(v, vmsim__thp_names, 3, &e, msg);
         ev->value = e;
         return rc;
     }
-    return get_int(v, sysctl_range[ev->sysctl][0], sysctl_range[ev->sysctl][1], &ev->value,
-                   msg);
-}
-
-/* Checks across fields, once all are read. */
-static int check_event(struct vmsim__event *ev, char *msg)
-{
-    switch (ev->op) {
-    case VMSIM__OP_MMAP: {
-        unsigned ps = ev->flags & (VMSIM_MAP_PRIVATE | VMSIM_MAP_SHARED);
-        bool anon = (ev->flags & VMSIM_MAP_ANONYMOUS) != 0;
-
-        if (ps != VMSIM_MAP_PRIVATE && ps != VMSIM_MAP_SHARED)
-            return say(msg, VMSIM_EPARSE, "\"flags\" needs exactly one of private and shared");
-        if (anon && VMSIM__HAS(ev, FILE))
-            return say(msg, VMSIM_EPARSE, "\"file\" and the anonymous flag exclude each other");
-        if (!anon && !VMSIM__HAS(ev, FILE))
-            return say(msg, VMSIM_EPARSE, "needs the anonymous flag or a \"file\"");
-        if (VMSIM__HAS(ev, OFFSET) && !VMSIM__HAS(ev, FILE))
-            return say(msg, VMSIM_EPARSE, "\"offset\" needs a \"file\"");
-        if ((ev->flags & VMSIM_MAP_FIXED) && !VMSIM__HAS(ev, ADDR))
-            return say(msg, VMSIM_EPARSE, "the fixed flag needs an \"addr\"");
-        if (VMSIM__HAS(ev, PAGESIZE) && !(ev->flags & VMSIM_MAP_HUGETLB))
-            return say(msg, VMSIM_EPARSE, "\"pagesize\" needs the hugetlb flag");
-        break;
-    }
-    case VMSIM__OP_BRK:
-        if (VMSIM__HAS(ev, ADDR) == VMSIM__HAS(ev, INCR))
-            return say(msg, VMSIM_EPARSE, "needs exactly one of \"addr\" and \"incr\"");
-        break;
-    case VMSIM__OP_R:
-        if (VMSIM__HAS(ev, EXPECT) && VMSIM__HAS(ev, SIZE) && ev->size != ev->expect_len)
-            return say(msg, VMSIM_EPARSE,
-                       "\"size\" is %" PRIu64 " but \"expect\" holds %zu bytes", ev->size,
-                       ev->expect_len);
-        break;
-    case VMSIM__OP_W:
-        if (VMSIM__HAS(ev, DATA) && VMSIM__HAS(ev, SIZE) && ev->size != ev->data_len)
-            return say(msg, VMSIM_EPARSE,
-                       "\"size\" is %" PRIu64 " but \"data\" holds %zu bytes", ev->size,
-                       ev->data_len);
-        break;
-    case VMSIM__OP_FILE:
-        if (VMSIM__HAS(ev, DATA) && ev->data_len > ev->size)
-            return say(msg, VMSIM_EPARSE,
-                       "\"data\" holds %zu bytes, more than \"size\" (%" PRIu64 ")",
-                       ev->data_len, ev->size);
-        break;
-    case VMSIM__OP_EXPECT:
-        if (ev->nr_checks == 0)
-            return say(msg, VMSIM_EPARSE, "checks nothing (give minflt, rss, vmstat, ...)");
-        break;
-    default:
-        break;
-    }
-    return 0;
+    return get_int(v, vmsim__sysctl_range[ev->sysctl][0], vmsim__sysctl_range[ev->sysctl][1],
+                   &ev->value, msg);
 }
 
 /* The keys op allows, for an "unknown key" message. */
@@ -1125,12 +973,13 @@ static void allowed_list(vmsim__op op, char *buf, size_t len)
 
     buf[0] = '\0';
     for (int f = 0; f < VMSIM__F__COUNT && o < len; f++) {
-        if (op_specs[op].allowed & ((uint64_t)1 << f))
-            o += (size_t)snprintf(buf + o, len - o, "%s, ", field_names[f]);
+        if (vmsim__op_allowed((vmsim__op)op) & ((uint64_t)1 << f))
+            o += (size_t)snprintf(buf + o, len - o, "%s, ", vmsim__field_names[f]);
     }
     if (op == VMSIM__OP_EXPECT) {
         for (int k = 0; k < VMSIM__CHECK__COUNT && o < len; k++)
-            o += (size_t)snprintf(buf + o, len - o, "%s, ", check_names[k]);
+            o += (size_t)snprintf(buf + o, len - o, "%s, ",
+                                  vmsim__check_key_name((vmsim__check_key)k));
     }
     if (o < len)
         snprintf(buf + o, len - o, "why");
@@ -1139,7 +988,7 @@ static void allowed_list(vmsim__op op, char *buf, size_t len)
 static int lookup_field(const char *key)
 {
     for (int f = 0; f < VMSIM__F__COUNT; f++) {
-        if (strcmp(key, field_names[f]) == 0)
+        if (strcmp(key, vmsim__field_names[f]) == 0)
             return f;
     }
     return -1;
@@ -1148,7 +997,7 @@ static int lookup_field(const char *key)
 static int lookup_check(const char *key)
 {
     for (int k = 0; k < VMSIM__CHECK__COUNT; k++) {
-        if (strcmp(key, check_names[k]) == 0)
+        if (strcmp(key, vmsim__check_key_name((vmsim__check_key)k)) == 0)
             return k;
     }
     return -1;
@@ -1158,7 +1007,7 @@ static int lookup_check(const char *key)
  * Parse and validate event `index` (the JSON value v) into *ev, using r's
  * scratch buffers. Returns 0 or a negative VMSIM_E* with *err filled.
  */
-static int parse_event(struct json_reader *r, const json_t *v, uint64_t index,
+static int parse_event(struct vmsim__json_scratch *r, const json_t *v, uint64_t index,
                        struct vmsim__event *ev, vmsim_trace_error_t *err)
 {
     const json_t *opv, *sysctl_value = NULL;
@@ -1167,12 +1016,7 @@ static int parse_event(struct json_reader *r, const json_t *v, uint64_t index,
     char msg[VMSIM__MSG_MAX], q[96];
     int op, rc;
 
-    memset(ev, 0, sizeof(*ev));
-    ev->index = index;
-    ev->pid = 1;
-    ev->access = VMSIM_WRITE;
-    ev->stride = VMSIM_PAGE_SIZE;
-    ev->size = 1;
+    vmsim__event_init(ev, index);
     r->nr_checks = 0;
     if (!json_is_object(v)) {
         say(msg, VMSIM_EPARSE, "an event must be an object, got %s", type_name(v));
@@ -1204,7 +1048,7 @@ static int parse_event(struct json_reader *r, const json_t *v, uint64_t index,
             continue;
         }
         f = lookup_field(key);
-        if (f >= 0 && (op_specs[op].allowed & ((uint64_t)1 << f))) {
+        if (f >= 0 && (vmsim__op_allowed((vmsim__op)op) & ((uint64_t)1 << f))) {
             rc = parse_field(r, (vmsim__field)f, x, ev, &sysctl_value, msg);
             if (rc < 0)
                 return event_error(err, index, op, rc, (prefix_key(msg, key, rc), msg));
@@ -1227,37 +1071,166 @@ static int parse_event(struct json_reader *r, const json_t *v, uint64_t index,
             return event_error(err, index, op, VMSIM_EPARSE, msg);
         }
     }
-    for (int f = 0; f < VMSIM__F__COUNT; f++) {
-        uint64_t bit = (uint64_t)1 << f;
-
-        if ((op_specs[op].required & bit) && !(ev->present & bit)) {
-            say(msg, VMSIM_EPARSE, "missing \"%s\"", field_names[f]);
-            return event_error(err, index, op, VMSIM_EPARSE, msg);
-        }
-    }
+    ev->checks = r->checks;
+    ev->nr_checks = r->nr_checks;
+    rc = vmsim__event_finish(ev, msg);
+    if (rc < 0)
+        return event_error(err, index, op, rc, msg);
     if (sysctl_value != NULL) {
         rc = parse_sysctl_value(ev, sysctl_value, msg);
         if (rc < 0)
             return event_error(err, index, op, rc, (prefix_key(msg, "value", rc), msg));
     }
-    if (ev->op == VMSIM__OP_R && VMSIM__HAS(ev, EXPECT) && !VMSIM__HAS(ev, SIZE))
-        ev->size = ev->expect_len;
-    if (ev->op == VMSIM__OP_W && VMSIM__HAS(ev, DATA) && !VMSIM__HAS(ev, SIZE))
-        ev->size = ev->data_len;
-    if (ev->op != VMSIM__OP_R && ev->op != VMSIM__OP_W && ev->op != VMSIM__OP_X &&
-        !VMSIM__HAS(ev, SIZE))
-        ev->size = 0;
-    ev->checks = r->checks;
-    ev->nr_checks = r->nr_checks;
-    rc = check_event(ev, msg);
-    if (rc < 0)
-        return event_error(err, index, op, rc, msg);
     return 0;
 }
 
-/* ---- the reader -------------------------------------------------------- */
+int vmsim__json_event(struct vmsim__json_scratch *s, const json_t *v, uint64_t index,
+                      struct vmsim__event *ev, vmsim_trace_error_t *err)
+{
+    return parse_event(s, v, index, ev, err);
+}
 
-static int json_next(struct vmsim__reader *base, struct vmsim__event *ev,
+void vmsim__json_scratch_free(struct vmsim__json_scratch *s)
+{
+    free(s->checks);
+    free(s->pages);
+    free(s->bytes);
+    memset(s, 0, sizeof(*s));
+}
+
+/* ---- the header ------------------------------------------------------ */
+
+int vmsim__json_header(struct vmsim__reader *r, const json_t *root, bool lines,
+                       vmsim_trace_error_t *err)
+{
+    const json_t *ver, *sys;
+    const char *key;
+    json_t *v;
+    char q[96];
+
+    if (!json_is_object(root))
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                lines ? "the header must be a JSON object {\"vmsim\": 1, "
+                                        "\"system\": {...}}, not %s"
+                                      : "a trace is a JSON object {\"vmsim\": 1, ...}, not %s",
+                                type_name(root));
+    ver = json_object_get(root, "vmsim");
+    if (ver == NULL)
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                lines ? "missing \"vmsim\": 1 (the format version) in the "
+                                        "header"
+                                      : "missing \"vmsim\": 1 (the format version) at the top "
+                                        "level");
+    if (!json_is_integer(ver))
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "\"vmsim\" must be the integer 1 (the format version), got %s",
+                                type_name(ver));
+    if (json_integer_value(ver) != 1)
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "unsupported trace format version %" PRId64
+                                " (\"vmsim\": this reader knows version 1)",
+                                (int64_t)json_integer_value(ver));
+    json_object_foreach((json_t *)root, key, v) {
+        char **dst = NULL;
+
+        if (strcmp(key, "vmsim") == 0 || strcmp(key, "system") == 0 ||
+            (!lines && strcmp(key, "events") == 0))
+            continue;
+        if (strcmp(key, "name") == 0)
+            dst = &r->name;
+        else if (strcmp(key, "why") == 0)
+            dst = &r->why;
+        if (dst != NULL) {
+            if (!json_is_string(v))
+                return vmsim__error_set(err, VMSIM_EPARSE, "\"%s\" must be a string, got %s",
+                                        key, type_name(v));
+            free(*dst);
+            *dst = strdup(json_string_value(v));
+            if (*dst == NULL)
+                return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
+            continue;
+        }
+        if (lines && strcmp(key, "events") == 0)
+            return vmsim__error_set(err, VMSIM_EPARSE,
+                                    "\"events\" does not belong in the header (every event "
+                                    "follows it on its own)");
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "unknown top-level key \"%s\" (expected vmsim, system, %sname, "
+                                "why)",
+                                vmsim__quote(key, strlen(key), 40, q, sizeof(q)),
+                                lines ? "" : "events, ");
+    }
+    sys = json_object_get(root, "system");
+    if (sys != NULL)
+        return parse_system(&r->system, sys, err);
+    return 0;
+}
+
+bool vmsim__jsonl_header_line(const char *buf, size_t len)
+{
+    json_error_t je;
+    json_t *first = json_loadb(buf, len, 0, &je);
+    bool yes = first != NULL && json_is_object(first) &&
+               json_object_get(first, "vmsim") != NULL &&
+               json_object_get(first, "events") == NULL;
+
+    json_decref(first);
+    return yes;
+}
+
+/* ---- syntax errors ------------------------------------------------------ */
+
+static const char big_text[] = " (overflows 64 bits; give large values as strings)";
+static const char nul_text[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
+
+int vmsim__json_syntax_error(const char *buf, size_t len, const json_error_t *je,
+                             vmsim_trace_error_t *err)
+{
+    char text[sizeof(je->text) * 4];
+
+    copy_sanitized(text, sizeof(text), je->text);
+    if (strncmp(text, "too big", 7) == 0 && strstr(text, "integer") != NULL) {
+        /* "too big integer near '...'": say which limit */
+        char *near = strstr(text, " near ");
+
+        if (near != NULL)
+            prepend(near, sizeof(text) - (size_t)(near - text), big_text);
+        else if (strlen(text) + sizeof(big_text) < sizeof(text))
+            strcat(text, big_text);
+    }
+    if (strncmp(text, nul_text, sizeof(nul_text) - 1) == 0) {
+        /* jansson names its own flag; say what it means instead */
+        memmove(text, text + sizeof(nul_text) - 1, strlen(text) - sizeof(nul_text) + 2);
+        prepend(text, sizeof(text), "\\u0000 is not allowed in a string");
+    }
+    locate(buf, len, je, &err->line, &err->column);
+    return vmsim__error_set(err, VMSIM_EPARSE, "%s", text);
+}
+
+int vmsim__json_no_nul(const char *buf, size_t len, vmsim_trace_error_t *err)
+{
+    const char *nul = memchr(buf, '\0', len);
+
+    if (nul == NULL)
+        return 0;
+    /* jansson would take it for the end of the text; say what it is */
+    place_of(buf, (size_t)(nul - buf), &err->line, &err->column);
+    return vmsim__error_set(err, VMSIM_EPARSE,
+                            "a NUL byte (a JSON text holds none; is this a binary file?)");
+}
+
+/* ---- the JSON document reader -------------------------------------------- */
+
+struct json_reader {
+    struct vmsim__reader base;
+    json_t *root;
+    json_t *events; /* borrowed from root */
+    size_t next;
+    struct vmsim__json_scratch scratch;
+    struct vmsim__event ev;
+};
+
+static int json_next(struct vmsim__reader *base, const struct vmsim__event **ev,
                      vmsim_trace_error_t *err)
 {
     struct json_reader *r = (struct json_reader *)base;
@@ -1265,10 +1238,11 @@ static int json_next(struct vmsim__reader *base, struct vmsim__event *ev,
 
     if (r->next >= json_array_size(r->events))
         return 0;
-    rc = parse_event(r, json_array_get(r->events, r->next), r->next, ev, err);
+    rc = parse_event(&r->scratch, json_array_get(r->events, r->next), r->next, &r->ev, err);
     if (rc < 0)
         return rc;
     r->next++;
+    *ev = &r->ev;
     return 1;
 }
 
@@ -1277,9 +1251,8 @@ static void json_close(struct vmsim__reader *base)
     struct json_reader *r = (struct json_reader *)base;
 
     json_decref(r->root);
-    free(r->checks);
-    free(r->pages);
-    free(r->bytes);
+    vmsim__json_scratch_free(&r->scratch);
+    vmsim__reader_fini(&r->base);
     free(r);
 }
 
@@ -1292,51 +1265,12 @@ static const struct vmsim__reader_ops json_ops = {
 /* Check the top level and the system object, then every event. */
 static int check_document(struct json_reader *r, vmsim_trace_error_t *err)
 {
-    const json_t *root = r->root, *ver, *sys, *events;
-    const char *key;
-    json_t *v;
-    char q[96];
+    const json_t *events;
+    int rc = vmsim__json_header(&r->base, r->root, false, err);
 
-    if (!json_is_object(root))
-        return vmsim__error_set(err, VMSIM_EPARSE,
-                                "a trace is a JSON object {\"vmsim\": 1, ...}, not %s",
-                                type_name(root));
-    ver = json_object_get(root, "vmsim");
-    if (ver == NULL)
-        return vmsim__error_set(err, VMSIM_EPARSE,
-                                "missing \"vmsim\": 1 (the format version) at the top level");
-    if (!json_is_integer(ver))
-        return vmsim__error_set(err, VMSIM_EPARSE,
-                                "\"vmsim\" must be the integer 1 (the format version), got %s",
-                                type_name(ver));
-    if (json_integer_value(ver) != 1)
-        return vmsim__error_set(err, VMSIM_EPARSE,
-                                "unsupported trace format version %" PRId64
-                                " (\"vmsim\": this reader knows version 1)",
-                                (int64_t)json_integer_value(ver));
-    json_object_foreach((json_t *)root, key, v) {
-        if (strcmp(key, "vmsim") == 0 || strcmp(key, "system") == 0 ||
-            strcmp(key, "events") == 0)
-            continue;
-        if (strcmp(key, "name") == 0 || strcmp(key, "why") == 0) {
-            if (!json_is_string(v))
-                return vmsim__error_set(err, VMSIM_EPARSE, "\"%s\" must be a string, got %s",
-                                        key, type_name(v));
-            continue;
-        }
-        return vmsim__error_set(err, VMSIM_EPARSE,
-                                "unknown top-level key \"%s\" (expected vmsim, system, events, "
-                                "name, why)",
-                                vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
-    }
-    sys = json_object_get(root, "system");
-    if (sys != NULL) {
-        int rc = parse_system(&r->base.system, sys, err);
-
-        if (rc < 0)
-            return rc;
-    }
-    events = json_object_get(root, "events");
+    if (rc < 0)
+        return rc;
+    events = json_object_get(r->root, "events");
     if (events == NULL)
         return vmsim__error_set(err, VMSIM_EPARSE, "missing \"events\" (a list of events)");
     if (!json_is_array(events))
@@ -1344,9 +1278,7 @@ static int check_document(struct json_reader *r, vmsim_trace_error_t *err)
                                 type_name(events));
     r->events = (json_t *)events;
     for (size_t i = 0; i < json_array_size(events); i++) {
-        struct vmsim__event ev;
-        int rc = parse_event(r, json_array_get(events, i), i, &ev, err);
-
+        rc = parse_event(&r->scratch, json_array_get(events, i), i, &r->ev, err);
         if (rc < 0)
             return rc;
     }
@@ -1362,49 +1294,26 @@ static bool only_blank(const char *buf, size_t len)
     return true;
 }
 
-/* Whether the text is JSON Lines: a first object holding "vmsim" and no
- * "events", followed by more. */
-static bool looks_like_jsonl(const char *buf, size_t len)
+int vmsim__json_open(struct vmsim__input *in, struct vmsim__reader **out,
+                     vmsim_trace_error_t *err)
 {
-    json_error_t je;
-    json_t *first = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, &je);
-    bool yes = false;
-
-    if (first != NULL) {
-        yes = json_is_object(first) && json_object_get(first, "vmsim") != NULL &&
-              json_object_get(first, "events") == NULL && je.position > 0 &&
-              (size_t)je.position < len && !only_blank(buf + je.position, len - je.position);
-        json_decref(first);
-    }
-    return yes;
-}
-
-/* Whether the first non-blank line looks like valgrind lackey output. */
-static bool looks_like_lackey(const char *buf, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && (buf[i] == '\n' || buf[i] == '\r'))
-        i++;
-    if (len - i >= 2 && buf[i] == '=' && buf[i + 1] == '=')
-        return true;
-    if (len - i >= 3 && buf[i] == 'I' && buf[i + 1] == ' ' && buf[i + 2] == ' ')
-        return true;
-    return len - i >= 3 && buf[i] == ' ' && strchr("LSM", buf[i + 1]) != NULL &&
-           buf[i + 2] == ' ';
-}
-
-static const char big_text[] = " (overflows 64 bits; give large values as strings)";
-static const char nul_text[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
-
-static int open_json(const char *file, const char *buf, size_t len,
-                     struct vmsim__reader **out, vmsim_trace_error_t *err)
-{
-    struct json_reader *r;
-    const char *nul;
+    struct json_reader *r = calloc(1, sizeof(*r));
+    char *text = NULL;
+    const char *buf;
+    size_t len = 0;
     json_error_t je;
     int rc;
 
+    if (r == NULL) {
+        vmsim__input_close(in);
+        return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
+    }
+    vmsim__reader_init(&r->base, &json_ops, err, in);
+    rc = vmsim__input_slurp(in, &text, &len, err);
+    vmsim__input_close(in);
+    if (rc < 0)
+        goto fail;
+    buf = text;
     if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) { /* a UTF-8 byte-order mark */
         buf += 3;
         len -= 3;
@@ -1412,143 +1321,464 @@ static int open_json(const char *file, const char *buf, size_t len,
     if (only_blank(buf, len)) {
         err->line = 1;
         err->column = 1;
-        return vmsim__error_set(err, VMSIM_EPARSE, "empty trace (expected a JSON object)");
+        rc = vmsim__error_set(err, VMSIM_EPARSE, "empty trace (expected a JSON object)");
+        goto fail;
     }
-    nul = memchr(buf, '\0', len);
-    if (nul != NULL) {
-        /* jansson would take it for the end of the text; say what it is */
-        place_of(buf, (size_t)(nul - buf), &err->line, &err->column);
-        return vmsim__error_set(err, VMSIM_EPARSE,
-                                "a NUL byte (a JSON text holds none; is this a binary file?)");
-    }
-    r = calloc(1, sizeof(*r));
-    if (r == NULL)
-        return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
-    r->base.ops = &json_ops;
-    snprintf(r->base.file, sizeof(r->base.file), "%s", file);
+    if ((rc = vmsim__json_no_nul(buf, len, err)) < 0)
+        goto fail;
     r->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (r->root == NULL) {
-        char text[sizeof(je.text) * 4];
-
-        free(r);
-        if (strncmp(je.text, "end of file expected", 20) == 0 && looks_like_jsonl(buf, len))
-            return vmsim__error_set(err, VMSIM_ENOTSUP,
-                                    "JSON Lines traces are not supported yet");
-        if (looks_like_lackey(buf, len))
-            return vmsim__error_set(err, VMSIM_ENOTSUP,
-                                    "valgrind lackey traces are not supported yet");
-        copy_sanitized(text, sizeof(text), je.text);
-        if (strncmp(text, "too big", 7) == 0 && strstr(text, "integer") != NULL) {
-            /* "too big integer near '...'": say which limit */
-            char *near = strstr(text, " near ");
-
-            if (near != NULL)
-                prepend(near, sizeof(text) - (size_t)(near - text), big_text);
-            else if (strlen(text) + sizeof(big_text) < sizeof(text))
-                strcat(text, big_text);
-        }
-        if (strncmp(text, nul_text, sizeof(nul_text) - 1) == 0) {
-            /* jansson names its own flag; say what it means instead */
-            memmove(text, text + sizeof(nul_text) - 1, strlen(text) - sizeof(nul_text) + 2);
-            prepend(text, sizeof(text), "\\u0000 is not allowed in a string");
-        }
-        locate(buf, len, &je, &err->line, &err->column);
-        return vmsim__error_set(err, VMSIM_EPARSE, "%s", text);
+        rc = vmsim__json_syntax_error(buf, len, &je, err);
+        goto fail;
     }
-    rc = check_document(r, err);
-    if (rc < 0) {
-        json_close(&r->base);
-        return rc;
-    }
+    free(text); /* jansson copied what it needs */
+    text = NULL;
+    if ((rc = check_document(r, err)) < 0)
+        goto fail;
     *out = &r->base;
     return 0;
-}
-
-int vmsim__reader_open_buffer(const char *file, const char *buf, size_t len,
-                              struct vmsim__reader **out, vmsim_trace_error_t *err)
-{
-    vmsim__error_init(err, file);
-    return open_json(file, buf, len, out, err);
-}
-
-/* Read the whole file into a new buffer. */
-static int slurp(const char *path, char **out, size_t *len, vmsim_trace_error_t *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-
-    if (f == NULL)
-        return vmsim__error_set(err, VMSIM_EIO, "cannot open: %s", strerror(errno));
-    for (;;) {
-        size_t got;
-
-        if (n == cap && grow((void **)&buf, &cap, n + 65536, 1) < 0) {
-            free(buf);
-            fclose(f);
-            return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory reading the trace");
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-
-        free(buf);
-        fclose(f);
-        return vmsim__error_set(err, VMSIM_EIO, "cannot read: %s", strerror(e));
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-int vmsim__reader_open(const char *path, const char *format, struct vmsim__reader **out,
-                       vmsim_trace_error_t *err)
-{
-    bool forced = format != NULL && strcmp(format, "auto") != 0;
-    char *buf = NULL;
-    size_t len = 0;
-    int rc;
-
-    vmsim__error_init(err, path);
-    if (forced && strcmp(format, "json") != 0) {
-        if (strcmp(format, "jsonl") == 0 || strcmp(format, "lackey") == 0 ||
-            strcmp(format, "vmtr") == 0 || strcmp(format, "binary") == 0)
-            return vmsim__error_set(err, VMSIM_ENOTSUP,
-                                    "the %s format is not supported yet (only json)", format);
-        return vmsim__error_set(err, VMSIM_EINVAL,
-                                "unknown trace format \"%s\" (json, jsonl, lackey, vmtr)",
-                                format);
-    }
-    if (!forced && ends_with(path, ".vmtr"))
-        return vmsim__error_set(err, VMSIM_ENOTSUP,
-                                "binary (.vmtr) traces are not supported yet");
-    rc = slurp(path, &buf, &len, err);
-    if (rc < 0)
-        return rc;
-    if (len >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
-        free(buf);
-        return vmsim__error_set(err, VMSIM_ENOTSUP,
-                                "gzip-compressed traces are not supported yet");
-    }
-    rc = open_json(path, buf, len, out, err);
-    free(buf); /* jansson copied what it needs */
+fail:
+    free(text);
+    json_close(&r->base);
     return rc;
 }
 
-void vmsim__reader_close(struct vmsim__reader *r)
+/* ---- writing: events and headers as JSON --------------------------------- */
+
+/* A size or count: an integer when JSON holds it, else a hex string. */
+static json_t *json_u64(uint64_t v)
 {
-    if (r != NULL)
-        r->ops->close(r);
+    char buf[24];
+
+    if (v <= INT64_MAX)
+        return json_integer((json_int_t)v);
+    snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+    return json_string(buf);
+}
+
+static json_t *json_addr(const struct vmsim__addr *a)
+{
+    char buf[VMSIM__NAME_MAX + 32];
+
+    if (a->name == NULL)
+        snprintf(buf, sizeof(buf), "0x%" PRIx64, a->value);
+    else if (a->value == 0 && !a->minus)
+        snprintf(buf, sizeof(buf), "%.*s", (int)a->name_len, a->name);
+    else
+        snprintf(buf, sizeof(buf), "%.*s%c0x%" PRIx64, (int)a->name_len, a->name,
+                 a->minus ? '-' : '+', a->value);
+    return json_string(buf);
+}
+
+/* Bytes as the string itself when that reads back the same (printable
+ * ASCII not starting "0x"), else as "0x" and hex pairs. */
+static json_t *json_bytes(const uint8_t *p, size_t n)
+{
+    bool plain = !(n >= 2 && p[0] == '0' && p[1] == 'x');
+    char *hex;
+    json_t *v;
+
+    for (size_t i = 0; plain && i < n; i++)
+        plain = p[i] >= 0x20 && p[i] < 0x7f;
+    if (plain)
+        return json_stringn((const char *)p, n);
+    hex = malloc(2 * n + 3);
+    if (hex == NULL)
+        return NULL;
+    memcpy(hex, "0x", 2);
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 2 + 2 * i, 3, "%02x", p[i]);
+    v = json_stringn(hex, 2 * n + 2);
+    free(hex);
+    return v;
+}
+
+static json_t *json_prot(unsigned prot)
+{
+    char buf[4];
+    size_t o = 0;
+
+    if (prot & VMSIM_PROT_READ)
+        buf[o++] = 'r';
+    if (prot & VMSIM_PROT_WRITE)
+        buf[o++] = 'w';
+    if (prot & VMSIM_PROT_EXEC)
+        buf[o++] = 'x';
+    buf[o] = '\0';
+    return json_string(o == 0 ? "none" : buf);
+}
+
+static json_t *json_flags(unsigned flags)
+{
+    char buf[128];
+    size_t o = 0;
+
+    buf[0] = '\0';
+    for (unsigned bit = 1; bit != 0 && bit <= flags; bit <<= 1) {
+        const char *name = (flags & bit) ? vmsim__mmap_flag_name(bit) : NULL;
+
+        if (name != NULL && o < sizeof(buf))
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? "|" : "", name);
+    }
+    return json_string(buf);
+}
+
+static json_t *json_check_value(const struct vmsim__check *c)
+{
+    if (c->text != NULL)
+        return json_string(c->text);
+    switch (c->key) {
+    case VMSIM__CHECK_ALIVE:
+    case VMSIM__CHECK_OOM_KILLED:
+    case VMSIM__CHECK_PANIC:
+        return json_boolean(c->b);
+    case VMSIM__CHECK_SIGNAL:
+        if (c->is_null)
+            return json_null();
+        for (int i = 0; i < VMSIM__NR_SIGNALS; i++) {
+            if (vmsim__signal_numbers[i] == c->i)
+                return json_string(vmsim__signal_names[i]);
+        }
+        return NULL;
+    case VMSIM__CHECK_SI_CODE:
+        if (c->is_null)
+            return json_null();
+        return c->i >= 0 && c->i < VMSIM__NR_SI_CODES ? json_string(vmsim__si_names[c->i])
+                                                      : NULL;
+    case VMSIM__CHECK_ERRNO:
+        if (c->i == 0)
+            return json_integer(0);
+        return vmsim_sys_errno_name(c->i) != NULL ? json_string(vmsim_sys_errno_name(c->i))
+                                                  : NULL;
+    default:
+        return json_u64(c->u);
+    }
+}
+
+/* Set key to v in o, taking v; false when v is NULL or o refuses it. */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+    return v != NULL && json_object_set_new(o, key, v) == 0;
+}
+
+static bool put_checks(json_t *o, const struct vmsim__event *ev)
+{
+    for (size_t i = 0; i < ev->nr_checks; i++) {
+        const struct vmsim__check *c = &ev->checks[i];
+        const char *key = vmsim__check_key_name(c->key);
+
+        if (c->key == VMSIM__CHECK_VMSTAT || c->key == VMSIM__CHECK_MEMINFO) {
+            json_t *sub = json_object_get(o, key);
+
+            if (sub == NULL && !put(o, key, sub = json_object()))
+                return false;
+            if (!put(sub, c->counter, json_check_value(c)))
+                return false;
+        } else if (!put(o, key, json_check_value(c))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static json_t *json_field(const struct vmsim__event *ev, vmsim__field f)
+{
+    switch (f) {
+    case VMSIM__F_PID:
+        return json_integer(ev->pid);
+    case VMSIM__F_CHILD:
+        return json_integer(ev->child);
+    case VMSIM__F_NAME:
+        return json_string(ev->name);
+    case VMSIM__F_OOM_SCORE_ADJ:
+        return json_integer(ev->oom_score_adj);
+    case VMSIM__F_ADDR:
+        return json_addr(&ev->addr);
+    case VMSIM__F_PTR:
+        return json_addr(&ev->ptr);
+    case VMSIM__F_BASE:
+        return json_addr(&ev->base);
+    case VMSIM__F_LEN:
+        return json_u64(ev->len);
+    case VMSIM__F_SIZE:
+        return json_u64(ev->size);
+    case VMSIM__F_OFFSET:
+        return json_u64(ev->offset);
+    case VMSIM__F_STRIDE:
+        return json_u64(ev->stride);
+    case VMSIM__F_PAGESIZE:
+        return json_string(ev->pagesize == GIB ? "1GiB" : "2MiB");
+    case VMSIM__F_N:
+        return json_u64(ev->n);
+    case VMSIM__F_PROT:
+        return json_prot(ev->prot);
+    case VMSIM__F_FLAGS:
+        return json_flags(ev->flags);
+    case VMSIM__F_FILE:
+        return json_string(ev->file);
+    case VMSIM__F_AS:
+        return json_string(ev->as);
+    case VMSIM__F_ADVICE:
+        return json_string(vmsim__advice_names[ev->advice]);
+    case VMSIM__F_INCR:
+        return json_integer(ev->incr);
+    case VMSIM__F_DATA:
+        return json_bytes(ev->data, ev->data_len);
+    case VMSIM__F_EXPECT:
+        return json_bytes(ev->expect_data, ev->expect_len);
+    case VMSIM__F_ACCESS:
+        return json_string(ev->access == VMSIM_READ ? "r" : "w");
+    case VMSIM__F_PAGES: {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a != NULL && i < ev->nr_pages; i++) {
+            if (json_array_append_new(a, json_u64(ev->pages[i])) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    case VMSIM__F_KEY:
+        return json_string(vmsim__sysctl_names[ev->sysctl]);
+    case VMSIM__F_VALUE:
+        if (ev->sysctl == VMSIM__SYSCTL_THP_ENABLED)
+            return json_string(vmsim__thp_names[ev->value]);
+        return json_integer(ev->value);
+    case VMSIM__F_WHAT:
+        return json_string(vmsim__report_name(ev->report));
+    default:
+        return NULL;
+    }
+}
+
+json_t *vmsim__json_from_event(const struct vmsim__event *ev)
+{
+    json_t *o = json_object();
+
+    if (o == NULL || !put(o, "op", json_string(vmsim__op_name(ev->op))))
+        goto fail;
+    for (int f = 0; f < VMSIM__F__COUNT; f++) {
+        if ((ev->present >> f & 1) && !put(o, vmsim__field_names[f], json_field(ev, f)))
+            goto fail;
+    }
+    if (ev->op == VMSIM__OP_EXPECT && !put_checks(o, ev))
+        goto fail;
+    if (ev->why != NULL && !put(o, "why", json_string(ev->why)))
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *json_system(const struct vmsim__system *s)
+{
+    static const char *const tlb_keys[] = {"l1_4k", "l1_2m", "l1_1g", "l2", "ways", "pcid"};
+    static const char *const latency_names[] = {
+#define XX(name, dflt, doc) #name,
+        VMSIM_LATENCY_MAP(XX)
+#undef XX
+    };
+    const uint64_t latency[] = {
+#define XX(name, dflt, doc) s->latency.name,
+        VMSIM_LATENCY_MAP(XX)
+#undef XX
+    };
+    json_t *o = json_object();
+
+    for (int k = 0; o != NULL && k < VMSIM__SYS__COUNT; k++) {
+        const char *key = vmsim_trace_system_key((size_t)k);
+        json_t *v = NULL;
+
+        if (!(s->present >> k & 1))
+            continue;
+        switch ((vmsim__syskey)k) {
+        case VMSIM__SYS_PROFILE:
+            v = json_string(vmsim__profile_names[s->profile]);
+            break;
+        case VMSIM__SYS_MEMORY:
+            v = json_u64(s->memory);
+            break;
+        case VMSIM__SYS_SWAP:
+            v = json_u64(s->swap);
+            break;
+        case VMSIM__SYS_POLICY:
+            v = json_string(s->policy);
+            break;
+        case VMSIM__SYS_RESIDENT_LIMIT:
+            v = json_u64(s->resident_limit);
+            break;
+        case VMSIM__SYS_THP:
+            v = json_string(vmsim__thp_names[s->thp]);
+            break;
+        case VMSIM__SYS_HUGEPAGES:
+            v = json_pack("{s:I, s:I}", "2MiB", (json_int_t)s->hugepages_2m, "1GiB",
+                          (json_int_t)s->hugepages_1g);
+            break;
+        case VMSIM__SYS_OVERCOMMIT_MEMORY:
+            v = json_integer(s->overcommit_memory);
+            break;
+        case VMSIM__SYS_OVERCOMMIT_RATIO:
+            v = json_integer(s->overcommit_ratio);
+            break;
+        case VMSIM__SYS_PANIC_ON_OOM:
+            v = json_integer(s->panic_on_oom);
+            break;
+        case VMSIM__SYS_SWAPPINESS:
+            v = json_integer(s->swappiness);
+            break;
+        case VMSIM__SYS_PAGE_CLUSTER:
+            v = json_integer(s->page_cluster);
+            break;
+        case VMSIM__SYS_FAULT_AROUND_BYTES:
+            v = json_u64(s->fault_around_bytes);
+            break;
+        case VMSIM__SYS_READ_AHEAD_KB:
+            v = json_u64(s->read_ahead_kb);
+            break;
+        case VMSIM__SYS_TLB: {
+            const uint32_t sizes[] = {s->tlb.l1_4k, s->tlb.l1_2m, s->tlb.l1_1g, s->tlb.l2,
+                                      s->tlb.ways};
+
+            if (!s->tlb.enabled || s->tlb_given == 0) {
+                v = json_boolean(s->tlb.enabled);
+                break;
+            }
+            v = json_object();
+            for (int i = 0; v != NULL && i < 6; i++) {
+                if ((s->tlb_given >> i & 1) &&
+                    !put(v, tlb_keys[i], i == 5 ? json_boolean(s->tlb.pcid)
+                                                : json_integer(sizes[i]))) {
+                    json_decref(v);
+                    v = NULL;
+                }
+            }
+            break;
+        }
+        case VMSIM__SYS_TRACK_DATA:
+            v = json_boolean(s->track_data);
+            break;
+        case VMSIM__SYS_SEED:
+            v = json_u64(s->seed);
+            break;
+        case VMSIM__SYS_LATENCY_NS:
+            v = json_object();
+            for (size_t i = 0; v != NULL && i < sizeof(latency) / sizeof(latency[0]); i++) {
+                if ((s->latency_given >> i & 1) &&
+                    !put(v, latency_names[i], json_u64(latency[i]))) {
+                    json_decref(v);
+                    v = NULL;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        if (!put(o, key, v)) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+json_t *vmsim__json_header_object(const struct vmsim__reader *rd)
+{
+    json_t *o = json_object();
+
+    if (o == NULL || !put(o, "vmsim", json_integer(1)) ||
+        (rd->name != NULL && !put(o, "name", json_string(rd->name))) ||
+        (rd->why != NULL && !put(o, "why", json_string(rd->why))) ||
+        !put(o, "system", json_system(&rd->system))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- the JSON and JSON Lines writers -------------------------------------- */
+
+struct json_writer {
+    struct vmsim__writer base;
+    bool lines;
+    uint64_t n;
+};
+
+static int oom(vmsim_trace_error_t *err)
+{
+    return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory writing JSON");
+}
+
+/* Write v (taken) as one JSON text, then `after`. */
+static int write_json(struct json_writer *w, const char *before, json_t *v, const char *after,
+                      bool drop_last, vmsim_trace_error_t *err)
+{
+    char *text;
+    size_t n;
+    int rc;
+
+    if (v == NULL)
+        return oom(err);
+    text = json_dumps(v, JSON_PRESERVE_ORDER);
+    json_decref(v);
+    if (text == NULL)
+        return oom(err);
+    n = strlen(text) - (drop_last ? 1 : 0);
+    rc = vmsim__output_write(w->base.out, before, strlen(before), err);
+    if (rc == 0)
+        rc = vmsim__output_write(w->base.out, text, n, err);
+    if (rc == 0)
+        rc = vmsim__output_write(w->base.out, after, strlen(after), err);
+    free(text);
+    return rc;
+}
+
+static int json_begin(struct vmsim__writer *base, const struct vmsim__reader *rd,
+                      vmsim_trace_error_t *err)
+{
+    struct json_writer *w = (struct json_writer *)base;
+
+    /* The document: the header object, left open for "events". */
+    return write_json(w, "", vmsim__json_header_object(rd),
+                      w->lines ? "\n" : ",\n \"events\": [", !w->lines, err);
+}
+
+static int json_event(struct vmsim__writer *base, const struct vmsim__event *ev,
+                      vmsim_trace_error_t *err)
+{
+    struct json_writer *w = (struct json_writer *)base;
+    const char *before = w->lines ? "" : w->n > 0 ? ",\n  " : "\n  ";
+
+    w->n++;
+    return write_json(w, before, vmsim__json_from_event(ev), w->lines ? "\n" : "", false, err);
+}
+
+static int json_end(struct vmsim__writer *base, vmsim_trace_error_t *err)
+{
+    struct json_writer *w = (struct json_writer *)base;
+
+    if (w->lines)
+        return 0;
+    return vmsim__output_write(w->base.out, "\n]}\n", 4, err);
+}
+
+static void json_writer_free(struct vmsim__writer *base) { free(base); }
+
+static const struct vmsim__writer_ops json_writer_ops = {
+    .name = "json", .begin = json_begin, .event = json_event, .end = json_end,
+    .free = json_writer_free,
+};
+
+int vmsim__json_writer_new(bool lines, struct vmsim__output *out, struct vmsim__writer **wp)
+{
+    struct json_writer *w = calloc(1, sizeof(*w));
+
+    if (w == NULL)
+        return VMSIM_ENOMEM;
+    w->base.ops = &json_writer_ops;
+    w->base.out = out;
+    w->lines = lines;
+    *wp = &w->base;
+    return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "trace.h"
 
@@ -20,8 +21,7 @@
 
 /* abort() after a heap-corruption check: SIGABRT raised with tgkill(),
  * which Linux reports with si_code SI_TKILL. */
-#define SIGABRT_NR  6
-#define SI_TKILL_NR (-6)
+#define SIGABRT_NR 6
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -47,7 +47,10 @@ int vmsim_trace_error_format(const vmsim_trace_error_t *err, char *buf, size_t l
 {
     int n;
 
-    if (err->line > 0)
+    if (err->line > 0 && err->op[0] != '\0')
+        n = snprintf(buf, len, "%s:%u:%u: op \"%s\": %s", err->file, err->line, err->column,
+                     err->op, err->text);
+    else if (err->line > 0)
         n = snprintf(buf, len, "%s:%u:%u: %s", err->file, err->line, err->column, err->text);
     else if (err->event_index != VMSIM_TRACE_NO_EVENT && err->op[0] != '\0')
         n = snprintf(buf, len, "%s: event %" PRIu64 " (op \"%s\"): %s", err->file,
@@ -829,23 +832,12 @@ static const char *signal_name(int sig)
 /* The name Linux gives (signal, si_code); NULL with no signal. */
 static const char *si_code_name(int sig, int code)
 {
+    const char *name = vmsim__si_code_name(sig, code);
+
     if (sig == 0)
         return NULL;
-    if (code == VMSIM_SI_KERNEL)
-        return "SI_KERNEL";
-    if (sig == VMSIM_SIGSEGV && code == VMSIM_SEGV_MAPERR)
-        return "SEGV_MAPERR";
-    if (sig == VMSIM_SIGSEGV && code == VMSIM_SEGV_ACCERR)
-        return "SEGV_ACCERR";
-    if (sig == VMSIM_SIGBUS && code == VMSIM_BUS_ADRERR)
-        return "BUS_ADRERR";
-    if (code == SI_TKILL_NR)
-        return "SI_TKILL";
-    return "?";
+    return name != NULL ? name : "?";
 }
-
-static const char *const si_names[] = {"SEGV_MAPERR", "SEGV_ACCERR", "BUS_ADRERR", "SI_KERNEL",
-                                       "SI_TKILL"};
 
 static void fmt_expected_size(const struct vmsim__check *c, char *buf, size_t len)
 {
@@ -931,7 +923,7 @@ static int do_expect(struct replay *rp, const struct vmsim__event *ev)
             break;
         }
         case VMSIM__CHECK_SI_CODE: {
-            const char *want = c->is_null ? NULL : si_names[c->i];
+            const char *want = c->is_null ? NULL : vmsim__si_names[c->i];
             const char *have = si_code_name(info.signal, info.si_code);
             char a[32], b[32];
 
@@ -1170,17 +1162,16 @@ static int panic_line(struct replay *rp, const struct vmsim__event *ev)
  */
 static int run(struct replay *rp)
 {
-    struct vmsim__event ev;
+    const struct vmsim__event *ev = NULL;
     bool first = true;
     char why[256];
     int rc;
 
-    memset(&ev, 0, sizeof(ev));
     for (;;) {
-        rc = rp->rd->ops->next(rp->rd, &ev, rp->err);
+        rc = vmsim__reader_next(rp->rd, &ev, rp->err);
         if (rc < 0)
             return rc;
-        if (first && (rc == 0 || !(ev.op == VMSIM__OP_SPAWN && ev.pid == 1))) {
+        if (first && (rc == 0 || !(ev->op == VMSIM__OP_SPAWN && ev->pid == 1))) {
             /* Process 1 exists at start unless the first event spawns it. */
             int src = vmsim_spawn(rp->sim, 1, "init", 0);
 
@@ -1191,14 +1182,14 @@ static int run(struct replay *rp)
         first = false;
         if (rc == 0)
             return 0;
-        rc = apply(rp, &ev);
+        rc = apply(rp, ev);
         if (rc < 0)
             return rc;
         rp->res.nr_events++;
         if (rp->panicked || vmsim_panicked(rp->sim))
-            return panic_line(rp, &ev);
+            return panic_line(rp, ev);
         if (rp->opt->check && !rp->prepass && vmsim_check(rp->sim, why, sizeof(why)) != 0)
-            return fail(rp, &ev, VMSIM_ECORRUPT, "vmsim_check: %s", why);
+            return fail(rp, ev, VMSIM_ECORRUPT, "vmsim_check: %s", why);
     }
 }
 
@@ -1299,13 +1290,21 @@ static int next_uses(const struct access_log *log, uint64_t **out)
  * are skipped in the pre-pass; an error it meets is the one the real run
  * would meet, and is returned as such. Pages are told apart by (pid,
  * virtual page): pages shared after fork count as each process's own.
+ * The pre-pass opens the trace again and streams it like the real run
+ * (any container): what it keeps is the access log, 16 bytes per access,
+ * and the next-use table (8 bytes per access) the machine needs.
  */
 static int prepass(struct replay *rp, const char *path)
 {
     struct replay pre;
     struct access_log log = {0};
+    struct stat st;
     int rc;
 
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return vmsim__error_set(rp->err, VMSIM_EINVAL,
+                                "policy \"opt\" reads the trace twice (a pre-pass learns the "
+                                "future), so the trace must be a file, not a pipe");
     memset(&pre, 0, sizeof(pre));
     pre.opt = rp->opt;
     pre.err = rp->err;

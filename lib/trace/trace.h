@@ -338,40 +338,198 @@ int vmsim__syskey_from_name(const char *name);
 int vmsim__system_apply(const struct vmsim__system *s, vmsim_config_t *cfg,
                         vmsim_trace_error_t *err);
 
-/* ---- readers (json.c) ------------------------------------------------- */
+/* ---- what every reader shares (event.c) -------------------------------- */
+
+/* Names, in the order of the maps above (index = the enum value). */
+extern const char *const vmsim__field_names[VMSIM__F__COUNT];
+extern const char *const vmsim__advice_names[VMSIM__ADV__COUNT];
+extern const char *const vmsim__sysctl_names[VMSIM__SYSCTL__COUNT];
+extern const int64_t vmsim__sysctl_range[VMSIM__SYSCTL__COUNT][2];
+extern const char *const vmsim__profile_names[2]; /* vmsim_profile */
+extern const char *const vmsim__thp_names[3];     /* vmsim_thp_mode */
+/* The signals and si_codes `expect` knows: names and numbers. */
+#define VMSIM__NR_SIGNALS  4
+#define VMSIM__NR_SI_CODES 5
+extern const char *const vmsim__signal_names[VMSIM__NR_SIGNALS];
+extern const int vmsim__signal_numbers[VMSIM__NR_SIGNALS];
+extern const char *const vmsim__si_names[VMSIM__NR_SI_CODES];
+/* The report named by a vmsim_report_kind ("free"), or NULL. */
+const char *vmsim__report_name(int kind);
+/* The name of one VMSIM_MAP_* bit ("private"), or NULL (value.c). */
+const char *vmsim__mmap_flag_name(unsigned bit);
+/* The name of si_code si of signal sig ("SEGV_MAPERR"), or NULL. */
+const char *vmsim__si_code_name(int sig, int si);
+
+/* The fields op takes and those it needs, as 1 << VMSIM__F_* bits. */
+uint64_t vmsim__op_allowed(vmsim__op op);
+uint64_t vmsim__op_required(vmsim__op op);
+
+/* Reset *ev to an event at `index` with every default (pid 1, access
+ * write, stride 4096, size 1). */
+void vmsim__event_init(struct vmsim__event *ev, uint64_t index);
+
+/*
+ * The checks of an event that every container shares, run once its fields
+ * are read: required fields, the defaults that depend on other fields
+ * (size from data/expect), and the rules across fields (mmap's flags, brk's
+ * addr xor incr, ...). Returns 0, or VMSIM_EPARSE with a message (without
+ * the event's place) in msg (VMSIM__MSG_MAX bytes).
+ */
+int vmsim__event_finish(struct vmsim__event *ev, char *msg);
+
+/* Whether s[0..n) is valid UTF-8 without NUL bytes (strings of binary
+ * traces must be, to be written as JSON). */
+bool vmsim__utf8_ok(const uint8_t *s, size_t n);
+
+/* ---- byte streams (io.c): plain or gzip, files or memory --------------- */
+
+/* The longest line a line-based container (JSON Lines, lackey) may have. */
+#define VMSIM__LINE_MAX ((size_t)16 << 20)
+
+/*
+ * A buffered input stream. Whatever the source, a gzip stream (magic 1f 8b)
+ * is decompressed transparently, so readers see the container's bytes.
+ * The unread bytes are buf[pos, len); vmsim__input_fill() makes more
+ * available. Memory stays bounded by what fill() is asked for.
+ */
+struct vmsim__input {
+    char *buf;
+    size_t pos, len, cap;
+    bool eof;       /* the source has no more bytes beyond buf[len) */
+    bool gzip;      /* the source is gzip-compressed */
+    uint64_t start; /* stream offset of buf[0] */
+    void *priv;     /* the source (io.c) */
+};
+
+/* Open the file at path (err->file already set). Returns 0 and *out, or
+ * VMSIM_EIO / VMSIM_ENOMEM with *err filled. */
+int vmsim__input_open(const char *path, struct vmsim__input **out, vmsim_trace_error_t *err);
+/* The same over len bytes at buf, which must outlive the input. */
+int vmsim__input_open_mem(const char *buf, size_t len, struct vmsim__input **out,
+                          vmsim_trace_error_t *err);
+/* Make at least `want` unread bytes available (fewer only at the end of
+ * the stream); may move the buffer. Returns 0, or VMSIM_EIO (a read or
+ * decompression error), VMSIM_ENOMEM. */
+int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t *err);
+/* The next line, without its '\n' (a last line may lack one): *line
+ * points into the buffer until the next call. Returns 1, 0 at the end, or
+ * a negative VMSIM_E* (a line longer than `max` bytes is VMSIM_EPARSE,
+ * located at line `lineno`). */
+int vmsim__input_line(struct vmsim__input *in, size_t max, unsigned lineno, const char **line,
+                      size_t *n, vmsim_trace_error_t *err);
+/* Read the rest of the stream into a new NUL-terminated buffer (caller
+ * frees). */
+int vmsim__input_slurp(struct vmsim__input *in, char **out, size_t *len,
+                       vmsim_trace_error_t *err);
+/* Release; NULL is a no-op. */
+void vmsim__input_close(struct vmsim__input *in);
+
+/* A buffered output file, gzip-compressed or plain, written to a temporary
+ * name and renamed over path only by vmsim__output_close(..., true);
+ * "-" is standard output. */
+struct vmsim__output;
+
+int vmsim__output_open(const char *path, bool gzip, struct vmsim__output **out,
+                       vmsim_trace_error_t *err);
+int vmsim__output_write(struct vmsim__output *o, const void *buf, size_t n,
+                        vmsim_trace_error_t *err);
+/* Flush and close; commit false (or a failure) removes the temporary
+ * file. NULL is a no-op returning 0. */
+int vmsim__output_close(struct vmsim__output *o, bool commit, vmsim_trace_error_t *err);
+
+/* ---- readers (open.c, json.c, jsonl.c, lackey.c, vmtr.c) -------------- */
 
 struct vmsim__reader;
 
 struct vmsim__reader_ops {
-    const char *name; /* "json" */
-    /* Store the next event in *ev. Returns 1, 0 at the end, or a negative
+    const char *name; /* "json", "jsonl", "lackey", "vmtr" */
+    /* Point *ev at the next event, which the reader owns until its next
+     * call of next() or close(). Returns 1, 0 at the end, or a negative
      * VMSIM_E* with *err filled. */
-    int (*next)(struct vmsim__reader *r, struct vmsim__event *ev, vmsim_trace_error_t *err);
+    int (*next)(struct vmsim__reader *r, const struct vmsim__event **ev,
+                vmsim_trace_error_t *err);
     void (*close)(struct vmsim__reader *r);
 };
 
 /* What every reader shares; a reader's own struct starts with this. */
 struct vmsim__reader {
     const struct vmsim__reader_ops *ops;
-    char file[256];             /* for messages */
+    char file[256];              /* for messages */
     struct vmsim__system system; /* the trace's settings */
+    char *name, *why;            /* the trace's "name" and "why", NULL if none */
+    bool gzip;                   /* the file was gzip-compressed */
 };
 
 /*
- * Open the trace at path, reading `format` ("json"; NULL or "auto":
- * recognise it). The header (version, system object) is read and checked;
- * for the JSON document every event is validated too, so a malformed event
- * is reported before any runs. Returns 0 and *out, or a negative VMSIM_E*
- * (EIO, EPARSE, ERANGE, ENOTSUP, ENOMEM) with *err filled.
+ * Open the trace at path. `format` is NULL or "auto" (recognise the
+ * container from the content: docs/trace-format.md), or one of "json",
+ * "jsonl", "lackey", "vmtr"; gzip is recognised by its magic whatever the
+ * format. The header (version, system object) is read and checked; the
+ * JSON document's events are all validated too, so a malformed event is
+ * reported before any runs; the streaming containers validate each event
+ * as next() reaches it. Returns 0 and *out, or a negative VMSIM_E* (EIO,
+ * EPARSE, ERANGE, ENOTSUP, EINVAL, ENOMEM) with *err filled.
  */
 int vmsim__reader_open(const char *path, const char *format, struct vmsim__reader **out,
                        vmsim_trace_error_t *err);
-/* The same for a JSON document held in memory (len bytes); `file` names
- * it in messages. */
+/* The same over len bytes in memory (any container, recognised from the
+ * content); `file` names it in messages. */
 int vmsim__reader_open_buffer(const char *file, const char *buf, size_t len,
                               struct vmsim__reader **out, vmsim_trace_error_t *err);
+/* The next event: r->ops->next(). */
+static inline int vmsim__reader_next(struct vmsim__reader *r, const struct vmsim__event **ev,
+                                     vmsim_trace_error_t *err)
+{
+    return r->ops->next(r, ev, err);
+}
 /* Release a reader; NULL is a no-op. */
 void vmsim__reader_close(struct vmsim__reader *r);
+
+/* Each container's opener: takes `in` (closed on failure too); base's
+ * file is err->file. */
+int vmsim__json_open(struct vmsim__input *in, struct vmsim__reader **out,
+                     vmsim_trace_error_t *err);
+int vmsim__jsonl_open(struct vmsim__input *in, struct vmsim__reader **out,
+                      vmsim_trace_error_t *err);
+int vmsim__lackey_open(struct vmsim__input *in, struct vmsim__reader **out,
+                       vmsim_trace_error_t *err);
+int vmsim__vmtr_open(struct vmsim__input *in, struct vmsim__reader **out,
+                     vmsim_trace_error_t *err);
+/* Fill base's shared fields for a new reader; release them. */
+void vmsim__reader_init(struct vmsim__reader *r, const struct vmsim__reader_ops *ops,
+                        const vmsim_trace_error_t *err, const struct vmsim__input *in);
+void vmsim__reader_fini(struct vmsim__reader *r);
+
+/* Whether the bytes start with the .vmtr magic number. */
+bool vmsim__vmtr_magic(const char *buf, size_t len);
+/* Whether the first line (len bytes, no newline) is a JSON Lines header:
+ * one JSON object holding "vmsim" and no "events" (json.c). */
+bool vmsim__jsonl_header_line(const char *buf, size_t len);
+
+/* ---- writers (json.c, vmtr.c) and conversion (convert.c) --------------- */
+
+struct vmsim__writer;
+
+struct vmsim__writer_ops {
+    const char *name;
+    /* The header: version, system, name, why of the trace being written. */
+    int (*begin)(struct vmsim__writer *w, const struct vmsim__reader *rd,
+                 vmsim_trace_error_t *err);
+    int (*event)(struct vmsim__writer *w, const struct vmsim__event *ev,
+                 vmsim_trace_error_t *err);
+    int (*end)(struct vmsim__writer *w, vmsim_trace_error_t *err);
+    void (*free)(struct vmsim__writer *w);
+};
+
+struct vmsim__writer {
+    const struct vmsim__writer_ops *ops;
+    struct vmsim__output *out; /* borrowed */
+};
+
+/* A writer of the container `format` ("json", "jsonl", "vmtr") to out.
+ * Returns 0 and *w, VMSIM_EINVAL or VMSIM_ENOMEM. */
+int vmsim__json_writer_new(bool lines, struct vmsim__output *out, struct vmsim__writer **w);
+int vmsim__vmtr_writer_new(struct vmsim__output *out, struct vmsim__writer **w);
 
 /*
  * Parse an override value (text as the command line gives it, read as

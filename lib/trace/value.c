@@ -19,6 +19,10 @@
 
 #include "trace.h"
 
+/* The whole text being parsed, quoted for a message: only on error paths
+ * (q is each parser's buffer). */
+#define QUOTED(text) vmsim__quote((text), strlen(text), 40, q, sizeof(q))
+
 static const char units_hint[] = "use B, KiB, MiB, GiB, TiB, K, M, G, T or p";
 
 bool vmsim__add_ok(uint64_t a, uint64_t b, uint64_t *out)
@@ -138,7 +142,7 @@ static int scan_hex(const char *s, size_t n, uint64_t *out, const char *what,
 
     if (n == 0)
         return say(msg, msg_len, VMSIM_EPARSE, "bad %s \"%s\": no hex digits after \"0x\"",
-                   what, vmsim__quote(whole, strlen(whole), 40, q, sizeof(q)));
+                   what, QUOTED(whole));
     for (size_t i = 0; i < n; i++) {
         int d = hex_value(s[i]);
 
@@ -146,12 +150,12 @@ static int scan_hex(const char *s, size_t n, uint64_t *out, const char *what,
             char c[16];
 
             return say(msg, msg_len, VMSIM_EPARSE, "bad %s \"%s\": '%s' is not a hex digit",
-                       what, vmsim__quote(whole, strlen(whole), 40, q, sizeof(q)),
+                       what, QUOTED(whole),
                        vmsim__quote(s + i, 1, 1, c, sizeof(c)));
         }
         if (v >> 60 != 0)
             return say(msg, msg_len, VMSIM_ERANGE, "bad %s \"%s\": overflows 64 bits", what,
-                       vmsim__quote(whole, strlen(whole), 40, q, sizeof(q)));
+                       QUOTED(whole));
         v = v << 4 | (uint64_t)d;
     }
     *out = v;
@@ -170,12 +174,11 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
     unsigned shift = 0;
     char q[96], u[48];
 
-    vmsim__quote(whole, strlen(whole), 40, q, sizeof(q));
     if (n == 0)
-        return say(msg, msg_len, VMSIM_EPARSE, "bad size \"%s\": empty", q);
+        return say(msg, msg_len, VMSIM_EPARSE, "bad size \"%s\": empty", QUOTED(whole));
     if (s[0] == '-')
         return say(msg, msg_len, VMSIM_EPARSE, "bad size \"%s\": a size cannot be negative",
-                   q);
+                   QUOTED(whole));
     if (n >= 2 && s[0] == '0' && s[1] == 'x') {
         size_t k = 2;
 
@@ -183,15 +186,17 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
             k++;
         if (k < n && k > 2 && strchr("KMGTBpi", s[k]) != NULL)
             return say(msg, msg_len, VMSIM_EPARSE,
-                       "bad size \"%s\": a hex size takes no unit", q);
+                       "bad size \"%s\": a hex size takes no unit", QUOTED(whole));
         return scan_hex(s + 2, n - 2, out, "size", whole, msg, msg_len);
     }
     if (!is_digit(s[0]))
         return say(msg, msg_len, VMSIM_EPARSE,
-                   "bad size \"%s\": expected a number, e.g. 4096, \"4KiB\" or \"2p\"", q);
+                   "bad size \"%s\": expected a number, e.g. 4096, \"4KiB\" or \"2p\"",
+                   QUOTED(whole));
     for (; i < n && is_digit(s[i]); i++) {
         if (!vmsim__mul_ok(v, 10, &v) || !vmsim__add_ok(v, (uint64_t)(s[i] - '0'), &v))
-            return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": overflows 64 bits", q);
+            return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": overflows 64 bits",
+                       QUOTED(whole));
     }
     if (i < n && s[i] == '.') {
         frac_start = ++i;
@@ -200,7 +205,7 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
         frac_end = i;
         if (frac_end == frac_start)
             return say(msg, msg_len, VMSIM_EPARSE, "bad size \"%s\": no digits after \".\"",
-                       q);
+                       QUOTED(whole));
     }
     if (i < n) {
         size_t k;
@@ -211,7 +216,7 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
         }
         if (k == sizeof(units) / sizeof(units[0]))
             return say(msg, msg_len, VMSIM_EPARSE, "bad size \"%s\": unknown unit \"%s\" (%s)",
-                       q, vmsim__quote(s + i, n - i, 12, u, sizeof(u)), units_hint);
+                       QUOTED(whole), vmsim__quote(s + i, n - i, 12, u, sizeof(u)), units_hint);
         shift = units[k].shift;
     }
     /*
@@ -225,11 +230,11 @@ static int scan_size(const char *s, size_t n, uint64_t *out, const char *whole, 
 
         if (t % 10 != 0)
             return say(msg, msg_len, VMSIM_EPARSE,
-                       "bad size \"%s\": not a whole number of bytes", q);
+                       "bad size \"%s\": not a whole number of bytes", QUOTED(whole));
         frac = t / 10;
     }
     if ((shift > 0 && v > (UINT64_MAX >> shift)) || !vmsim__add_ok(v << shift, frac, &v))
-        return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": overflows 64 bits", q);
+        return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": overflows 64 bits", QUOTED(whole));
     *out = v;
     return 0;
 }
@@ -252,7 +257,7 @@ int vmsim__parse_ssize(const char *s, int64_t *out, char *msg, size_t msg_len)
         return rc;
     if (v > (uint64_t)INT64_MAX + (neg ? 1 : 0))
         return say(msg, msg_len, VMSIM_ERANGE, "bad size \"%s\": out of the signed 64-bit range",
-                   vmsim__quote(s, strlen(s), 40, q, sizeof(q)));
+                   QUOTED(s));
     *out = neg ? (v == 0 ? 0 : -(int64_t)(v - 1) - 1) : (int64_t)v;
     return 0;
 }
@@ -262,15 +267,14 @@ int vmsim__check_region_name(const char *s, char *msg, size_t msg_len)
     size_t n = strlen(s);
     char q[96];
 
-    vmsim__quote(s, n, 40, q, sizeof(q));
     if (n == 0)
         return say(msg, msg_len, VMSIM_EPARSE, "bad region name \"\": empty");
     if (n > VMSIM__NAME_MAX)
         return say(msg, msg_len, VMSIM_EPARSE,
-                   "bad region name \"%s\": longer than %d bytes", q, VMSIM__NAME_MAX);
+                   "bad region name \"%s\": longer than %d bytes", QUOTED(s), VMSIM__NAME_MAX);
     if (!is_name_start(s[0]))
         return say(msg, msg_len, VMSIM_EPARSE,
-                   "bad region name \"%s\": must start with a letter or '_'", q);
+                   "bad region name \"%s\": must start with a letter or '_'", QUOTED(s));
     for (size_t i = 1; i < n; i++) {
         char c[16];
 
@@ -278,7 +282,7 @@ int vmsim__check_region_name(const char *s, char *msg, size_t msg_len)
             return say(msg, msg_len, VMSIM_EPARSE,
                        "bad region name \"%s\": '%s' not allowed (use letters, digits, '_' "
                        "and '.')",
-                       q, vmsim__quote(s + i, 1, 1, c, sizeof(c)));
+                       QUOTED(s), vmsim__quote(s + i, 1, 1, c, sizeof(c)));
     }
     return 0;
 }
@@ -290,7 +294,6 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
     char q[96], r[48];
     int rc;
 
-    vmsim__quote(s, n, 40, q, sizeof(q));
     if (n == 0)
         return say(msg, msg_len, VMSIM_EPARSE, "bad address \"\": empty");
     if (n >= 2 && s[0] == '0' && s[1] == 'x') {
@@ -305,7 +308,7 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
             if (!vmsim__mul_ok(a.value, 10, &a.value) ||
                 !vmsim__add_ok(a.value, (uint64_t)(s[i] - '0'), &a.value))
                 return say(msg, msg_len, VMSIM_ERANGE, "bad address \"%s\": overflows 64 bits",
-                           q);
+                           QUOTED(s));
         }
     } else if (is_name_start(s[0])) {
         while (i < n && is_name_char(s[i]))
@@ -314,11 +317,11 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
         a.name_len = i;
         if (i > VMSIM__NAME_MAX)
             return say(msg, msg_len, VMSIM_EPARSE,
-                       "bad address \"%s\": region name longer than %d bytes", q,
+                       "bad address \"%s\": region name longer than %d bytes", QUOTED(s),
                        VMSIM__NAME_MAX);
     } else {
         return say(msg, msg_len, VMSIM_EPARSE,
-                   "bad address \"%s\": expected a number, \"0x...\" or a region name", q);
+                   "bad address \"%s\": expected a number, \"0x...\" or a region name", QUOTED(s));
     }
     if (i < n) {
         uint64_t off;
@@ -326,9 +329,9 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
         if (s[i] != '+' && s[i] != '-')
             return say(msg, msg_len, VMSIM_EPARSE,
                        "bad address \"%s\": unexpected \"%s\" (an offset is +SIZE or -SIZE)",
-                       q, vmsim__quote(s + i, n - i, 12, r, sizeof(r)));
+                       QUOTED(s), vmsim__quote(s + i, n - i, 12, r, sizeof(r)));
         if (i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-'))
-            return say(msg, msg_len, VMSIM_EPARSE, "bad address \"%s\": two signs", q);
+            return say(msg, msg_len, VMSIM_EPARSE, "bad address \"%s\": two signs", QUOTED(s));
         rc = scan_size(s + i + 1, n - i - 1, &off, s, msg, msg_len);
         if (rc < 0)
             return rc;
@@ -337,7 +340,7 @@ int vmsim__parse_addr(const char *s, struct vmsim__addr *out, char *msg, size_t 
             a.minus = s[i] == '-';
         } else if (s[i] == '+' ? !vmsim__add_ok(a.value, off, &a.value)
                                : !vmsim__sub_ok(a.value, off, &a.value)) {
-            return say(msg, msg_len, VMSIM_ERANGE, "bad address \"%s\": %s", q,
+            return say(msg, msg_len, VMSIM_ERANGE, "bad address \"%s\": %s", QUOTED(s),
                        s[i] == '+' ? "overflows 64 bits" : "below 0");
         }
     }
@@ -350,7 +353,6 @@ int vmsim__parse_prot(const char *s, unsigned *out, char *msg, size_t msg_len)
     unsigned prot = 0;
     char q[96];
 
-    vmsim__quote(s, strlen(s), 40, q, sizeof(q));
     if (strcmp(s, "none") == 0) {
         *out = VMSIM_PROT_NONE;
         return 0;
@@ -372,12 +374,12 @@ int vmsim__parse_prot(const char *s, unsigned *out, char *msg, size_t msg_len)
             char c[16];
 
             return say(msg, msg_len, VMSIM_EPARSE,
-                       "bad prot \"%s\": unexpected '%s' (use r, w, x, \"\" or \"none\")", q,
-                       vmsim__quote(p, 1, 1, c, sizeof(c)));
+                       "bad prot \"%s\": unexpected '%s' (use r, w, x, \"\" or \"none\")",
+                       QUOTED(s), vmsim__quote(p, 1, 1, c, sizeof(c)));
         }
         }
         if (prot & bit)
-            return say(msg, msg_len, VMSIM_EPARSE, "bad prot \"%s\": '%c' twice", q, *p);
+            return say(msg, msg_len, VMSIM_EPARSE, "bad prot \"%s\": '%c' twice", QUOTED(s), *p);
         prot |= bit;
     }
     *out = prot;
@@ -392,6 +394,16 @@ int vmsim__parse_prot(const char *s, unsigned *out, char *msg, size_t msg_len)
     XX("populate", VMSIM_MAP_POPULATE)                                                   \
     XX("hugetlb", VMSIM_MAP_HUGETLB)                                                     \
     XX("noreserve", VMSIM_MAP_NORESERVE)
+
+const char *vmsim__mmap_flag_name(unsigned bit)
+{
+#define XX(s, b)                                                                         \
+    if (bit == (b))                                                                      \
+        return s;
+    MMAP_FLAG_MAP(XX)
+#undef XX
+    return NULL;
+}
 
 int vmsim__mmap_flag(const char *name, size_t n, unsigned *bit, char *msg, size_t msg_len)
 {

@@ -440,8 +440,11 @@ static void test_1g_only_in_l1(void **state)
     for (uint64_t i = 1; i <= 4; i++)
         vmsim__tlb_fill(fx->tlb, 1, BASE + i * GiB, 2, &fx->pte[i], VMSIM_READ);
     assert_int_equal(probe(fx, 1, BASE, VMSIM_READ), 0);
-    for (uint64_t i = 1; i <= 4; i++)
+    for (uint64_t i = 1; i <= 4; i++) {
         assert_int_equal(probe(fx, 1, BASE + i * GiB + 7 * MiB, VMSIM_READ), 1);
+        assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, BASE + i * GiB + 7 * MiB, VMSIM_READ),
+                         &fx->pte[i]);
+    }
     assert_null(vmsim__tlb_lookup(fx->tlb, 1, BASE, VMSIM_READ));
 }
 
@@ -636,6 +639,10 @@ static void test_pcid_isolates_asids(void **state)
     assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, BASE + 5, VMSIM_READ), &fx->pte[1]);
     /* with PCID a switch flushes nothing */
     assert_stats(fx->tlb, 3, 1, 2, 8, 0);
+    /* the same for huge pages: asid 1's 2 MiB entry is no answer for 2 */
+    vmsim__tlb_fill(fx->tlb, 1, BASE + GiB, 1, &fx->pte[3], VMSIM_READ);
+    assert_ptr_equal(vmsim__tlb_lookup(fx->tlb, 1, BASE + GiB + 8, VMSIM_READ), &fx->pte[3]);
+    assert_null(vmsim__tlb_lookup(fx->tlb, 2, BASE + GiB + 8, VMSIM_READ));
 }
 
 static void test_no_pcid_switch_flushes(void **state)
