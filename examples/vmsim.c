@@ -71,7 +71,7 @@ static void replay_usage(FILE *out)
     fprintf(out, "usage: vmsim replay FILE [options]\n"
                  "\n"
                  "Replay a vmsim trace (docs/trace-format.md), check its expect events, then\n"
-                 "print a summary per process and for the system.\n"
+                 "print a summary per process and for the system. FILE - is standard input.\n"
                  "\n"
                  "options:\n"
                  "  --json           print the summary as one JSON object (report events then go\n"

@@ -197,7 +197,17 @@ struct vmsim__vma {
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
 
+/* A small direct-mapped cache of leaf-entry pointers, the simulator's own
+ * shortcut past the 4-level walk when the simulated TLB is off. It is
+ * invisible: every shootdown clears it, and a hit re-checks the entry. */
+#define UCACHE_SIZE 64
+struct vmsim__ucache {
+    uint64_t vpn;
+    pte_t *pte;
+};
+
 struct vmsim__mm {
+    struct vmsim__ucache uc[UCACHE_SIZE];
     vmsim_pid_t owner;
     vmsim_pfn_t pgd;             /* the PML4 frame */
     struct vmsim__vma *vmas;     /* sorted by start, non-overlapping */
@@ -293,6 +303,7 @@ struct vmsim {
     uint32_t *swap_cache;       /* slot -> pfn + 1 */
     uint8_t **slot_data;        /* track_data: slot -> 4 KiB, NULL = zeros */
     uint64_t swap_cursor;       /* next-fit slot allocation */
+    bool swap_draining;         /* swapoff running: no new slots (SWP_WRITEOK off) */
 
     /* reclaim */
     const struct vmsim_policy_ops *policy;
@@ -306,6 +317,10 @@ struct vmsim {
     uint64_t scan_balance;      /* anon/file scan credit */
     struct vmsim__proc *current;/* the process whose call is running */
     struct vmsim__tlb *tlb;     /* NULL with the TLB off */
+    int64_t tlb_asid;           /* the address space the TLB runs, -1: none yet */
+    vmsim_vaddr_t pre_va;       /* a TLB lookup vmsim_access() made for the slow path */
+    pte_t *pre_pte;
+    void (*touch)(void *, struct vmsim_policy_ctx *, vmsim_pfn_t, vmsim_access_kind);
     vmsim_access_fn access_hook;
     void *access_hook_ctx;
     vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */
@@ -666,10 +681,15 @@ void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pf
 /* ---- TLB shootdowns (mm/tlb.c holds the TLB) ------------------------------ */
 
 /* Invalidate mm's translations of [start, end) (flush_tlb_range). */
-void vmsim__flush_tlb_range(struct vmsim *sim, const struct vmsim__mm *mm,
-                            vmsim_vaddr_t start, vmsim_vaddr_t end);
+void vmsim__flush_tlb_range(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
+                            vmsim_vaddr_t end);
 /* Invalidate every translation of mm (flush_tlb_mm). */
-void vmsim__flush_tlb_mm(struct vmsim *sim, const struct vmsim__mm *mm);
+void vmsim__flush_tlb_mm(struct vmsim *sim, struct vmsim__mm *mm);
+static inline void ucache_clear(struct vmsim__mm *mm)
+{
+    for (unsigned i = 0; i < UCACHE_SIZE; i++)
+        mm->uc[i].vpn = UINT64_MAX;
+}
 
 /* ---- mm/huge.c: transparent huge pages ----------------------------------- */
 

@@ -31,18 +31,18 @@ int main(void)
     unsigned out;
     int err;
 
-    /* 1. the OOM killer: 128 MiB of RAM, no swap */
+    /* 1. the OOM killer: 64 MiB of RAM, no swap */
     vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
-    cfg.memory = 128 * MiB;
+    cfg.memory = 64 * MiB;
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 100, "bystander", 0));
     TRY(vmsim_spawn(sim, 200, "hog", 0));
-    a = book_mmap_anon(sim, 100, 32 * MiB);
-    book_touch(sim, 100, a, 32 * MiB, VMSIM_WRITE);
+    a = book_mmap_anon(sim, 100, 16 * MiB);
+    book_touch(sim, 100, a, 16 * MiB, VMSIM_WRITE);
     /* the hog asks for more than there is, and mmap() lets it (overcommit) */
-    b = book_mmap_anon(sim, 200, 120 * MiB);
-    printf("sim$ ./hog &     # writes 120 MiB into a 128 MiB machine beside a 32 MiB process\n");
-    out = book_touch(sim, 200, b, 120 * MiB, VMSIM_WRITE);
+    b = book_mmap_anon(sim, 200, 60 * MiB);
+    printf("sim$ ./hog &     # writes 60 MiB into a 64 MiB machine beside a 16 MiB process\n");
+    out = book_touch(sim, 200, b, 60 * MiB, VMSIM_WRITE);
     printf("\nsim$ ps -o pid,comm,vsz,rss,min_flt,maj_flt\n");
     book_ps_header();
     book_ps(sim, 100);
@@ -61,6 +61,7 @@ int main(void)
     CHECK(vmsim_kmsg_seq(sim) >= 1 && strstr(vmsim_kmsg(sim, vmsim_kmsg_seq(sim) - 1),
                                              "Killed process 200 (hog)") != NULL,
           "the kernel log should name the victim");
+    book_check(sim);
     vmsim_destroy(sim);
 
     /* 2. the same with vm.panic_on_oom = 1: no process is killed, the
@@ -68,14 +69,14 @@ int main(void)
     cfg.panic_on_oom = 1;
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 200, "hog", 0));
-    /* two mappings of 80 MiB: each alone passes the heuristic overcommit
+    /* two mappings of 40 MiB: each alone passes the heuristic overcommit
      * check (at most RAM + swap per call) */
-    a = book_mmap_anon(sim, 200, 80 * MiB);
-    b = book_mmap_anon(sim, 200, 80 * MiB);
-    printf("\nsim$ sysctl vm.panic_on_oom=1\nsim$ ./hog &     # writes 160 MiB into 128 MiB\n");
+    a = book_mmap_anon(sim, 200, 40 * MiB);
+    b = book_mmap_anon(sim, 200, 40 * MiB);
+    printf("\nsim$ sysctl vm.panic_on_oom=1\nsim$ ./hog &     # writes 80 MiB into 64 MiB\n");
     err = 0;
-    for (uint64_t off = 0; off < 160 * MiB && err == 0; off += VMSIM_PAGE_SIZE)
-        err = vmsim_access(sim, 200, (off < 80 * MiB ? a : b - 80 * MiB) + off, 1,
+    for (uint64_t off = 0; off < 80 * MiB && err == 0; off += VMSIM_PAGE_SIZE)
+        err = vmsim_access(sim, 200, (off < 40 * MiB ? a : b - 40 * MiB) + off, 1,
                            VMSIM_WRITE, NULL);
     dmesg(sim, 0);
     CHECK(err == VMSIM_EPANIC, "the access should end in a panic, got %s", vmsim_err_name(err));
@@ -83,6 +84,7 @@ int main(void)
     CHECK(book_vmstat(sim, "oom_kill") == 0, "nothing should have been killed");
     /* a panicked machine refuses everything that would change it */
     CHECK(vmsim_spawn(sim, 300, "late", 0) == VMSIM_EPANIC, "spawn after a panic");
+    book_check(sim);
     vmsim_destroy(sim);
     return book_done(NULL);
 }

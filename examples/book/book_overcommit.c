@@ -32,7 +32,7 @@ int main(void)
     /* 1. virtual memory: 1 TiB mmaps, never touched, until the address
      *    space is full (vm.overcommit_memory = 1: no commit check at all) */
     vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
-    cfg.memory = 256 * MiB;
+    cfg.memory = 128 * MiB;
     cfg.overcommit_memory = 1;
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 1, "vhog", 0));
@@ -46,6 +46,7 @@ int main(void)
     CHECK(ret == VMSIM_SYS_ENOMEM, "mmap fails with ENOMEM");
     CHECK(n >= 126 && n <= 127, "the 128 TiB address space holds 126-127 TiB of mappings");
     CHECK(info.alive && info.vmrss == 0, "the process lives and holds no memory");
+    book_check(sim);
     vmsim_destroy(sim);
 
     /* 2. the commit limit: vm.overcommit_memory = 0 refuses one mapping
@@ -54,30 +55,31 @@ int main(void)
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 1, "big", 0));
     ret = try_mmap(sim, 1, 512 * MiB);
-    printf("\novercommit_memory=0: mmap(512 MiB) on 256 MiB of RAM, no swap: %s\n",
+    printf("\novercommit_memory=0: mmap(512 MiB) on 128 MiB of RAM, no swap: %s\n",
            ret ? vmsim_sys_errno_name(ret) : "ok");
     CHECK(ret == VMSIM_SYS_ENOMEM, "the heuristic refuses more than RAM + swap at once");
     TRY(vmsim_sysctl_set(sim, "vm.overcommit_memory", "2"));
     printf("overcommit_memory=2: CommitLimit %" PRIu64 " kB (50%% of RAM + swap)\n",
            book_meminfo(sim, "CommitLimit") / 1024);
-    ret = try_mmap(sim, 1, 100 * MiB);
-    printf("  mmap(100 MiB): %s\n", ret ? vmsim_sys_errno_name(ret) : "ok");
-    CHECK(ret == 0, "100 MiB fits under the 128 MiB limit");
-    ret = try_mmap(sim, 1, 100 * MiB);
-    printf("  mmap(100 MiB) again: %s (Committed_AS %" PRIu64 " kB)\n",
+    ret = try_mmap(sim, 1, 48 * MiB);
+    printf("  mmap(48 MiB): %s\n", ret ? vmsim_sys_errno_name(ret) : "ok");
+    CHECK(ret == 0, "48 MiB fits under the 64 MiB limit");
+    ret = try_mmap(sim, 1, 48 * MiB);
+    printf("  mmap(48 MiB) again: %s (Committed_AS %" PRIu64 " kB)\n",
            ret ? vmsim_sys_errno_name(ret) : "ok", book_meminfo(sim, "Committed_AS") / 1024);
-    CHECK(ret == VMSIM_SYS_ENOMEM, "200 MiB would pass CommitLimit");
+    CHECK(ret == VMSIM_SYS_ENOMEM, "96 MiB would pass CommitLimit");
+    book_check(sim);
     vmsim_destroy(sim);
 
-    /* 3. physical memory: mmap() 200 MiB twice (each passes the heuristic
-     *    check), then write all of it into 256 MiB of RAM without swap */
+    /* 3. physical memory: mmap() 100 MiB twice (each passes the heuristic
+     *    check), then write all of it into 128 MiB of RAM without swap */
     cfg.overcommit_memory = 0;
     sim = book_machine(&cfg);
     TRY(vmsim_spawn(sim, 1, "phog", 0));
-    buf = book_mmap_anon(sim, 1, 200 * MiB);
-    book_touch(sim, 1, buf, 200 * MiB, VMSIM_WRITE);
-    buf = book_mmap_anon(sim, 1, 200 * MiB);
-    book_touch(sim, 1, buf, 200 * MiB, VMSIM_WRITE);
+    buf = book_mmap_anon(sim, 1, 100 * MiB);
+    book_touch(sim, 1, buf, 100 * MiB, VMSIM_WRITE);
+    buf = book_mmap_anon(sim, 1, 100 * MiB);
+    book_touch(sim, 1, buf, 100 * MiB, VMSIM_WRITE);
     info = book_info(sim, 1);
     printf("\nphysical exhaustion: both mmap()s succeeded; writing them: %s%s%s\n",
            info.alive ? "alive" : "killed by ", vmsim_signal_name(info.signal),

@@ -1,7 +1,7 @@
 /*
  * book_swap.c -- chapter 5, swap and thrashing.
  *
- * 64 MiB of RAM and 256 MiB of swap. While a program's working set fits
+ * 32 MiB of RAM and 128 MiB of swap. While a program's working set fits
  * in RAM, going over it again costs nothing. Once it does not fit, the
  * kernel pages memory out to swap to make room and pages it back in on
  * the next touch: every such touch is a major fault (it waits for the
@@ -50,26 +50,27 @@ int main(void)
     struct snap fit, thrash;
 
     vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
-    cfg.memory = 64 * MiB;
-    cfg.swap = 256 * MiB;
+    cfg.memory = 32 * MiB;
+    cfg.swap = 128 * MiB;
     cfg.page_cluster = 0; /* no swap readahead: one page in per major fault */
     sim = book_machine(&cfg);
 
     printf("working set      min_flt  maj_flt   pswpin  pswpout  time(ms)\n");
     TRY(vmsim_spawn(sim, 1, "fits", 0));
-    buf = book_mmap_anon(sim, 1, 32 * MiB);
-    pass(sim, 1, buf, 32 * MiB, 1);
-    fit = pass(sim, 1, buf, 32 * MiB, 2);
+    buf = book_mmap_anon(sim, 1, 16 * MiB);
+    pass(sim, 1, buf, 16 * MiB, 1);
+    fit = pass(sim, 1, buf, 16 * MiB, 2);
     TRY(vmsim_exit(sim, 1));
     CHECK(fit.majflt == 0 && fit.minflt == 0 && fit.pswpout == 0,
           "a working set that fits costs nothing the second time");
 
     TRY(vmsim_spawn(sim, 2, "thrash", 0));
-    buf = book_mmap_anon(sim, 2, 96 * MiB);
-    pass(sim, 2, buf, 96 * MiB, 1);
-    thrash = pass(sim, 2, buf, 96 * MiB, 2);
-    CHECK(thrash.majflt > 16384, "most pages of a 96 MiB pass come back from swap (%" PRIu64
-          " major faults)", thrash.majflt);
+    buf = book_mmap_anon(sim, 2, 48 * MiB);
+    pass(sim, 2, buf, 48 * MiB, 1);
+    thrash = pass(sim, 2, buf, 48 * MiB, 2);
+    CHECK(thrash.majflt > 48 * MiB / VMSIM_PAGE_SIZE / 2,
+          "most pages of a 48 MiB pass come back from swap (%" PRIu64 " major faults)",
+          thrash.majflt);
     CHECK(thrash.pswpin == thrash.majflt && thrash.pswpout > 0,
           "each major fault read one page from swap, while reclaim wrote others out");
     CHECK(thrash.ns > 100 * fit.ns, "thrashing is orders of magnitude slower (%.0fx)",

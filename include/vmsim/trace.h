@@ -127,11 +127,12 @@ typedef struct vmsim_replay_result {
 VMSIM_API void vmsim_replay_options_init(vmsim_replay_options_t *opt);
 
 /*
- * Replay the trace at path. opt may be NULL (defaults). Returns a
- * vmsim_replay_status. Unless it is VMSIM_REPLAY_OK, *err (if not NULL)
- * says what went wrong: the first failed expect for EXPECT_FAILED, the
- * panic line ("Kernel panic - not syncing: ...") for PANIC, the problem
- * for BAD_TRACE and INTERNAL. *result (may be NULL) gets the counts.
+ * Replay the trace at path ("-": standard input). opt may be NULL
+ * (defaults). Returns a vmsim_replay_status. Unless it is
+ * VMSIM_REPLAY_OK, *err (if not NULL) says what went wrong: the first
+ * failed expect for EXPECT_FAILED, the panic line ("Kernel panic - not
+ * syncing: ...") for PANIC, the problem for BAD_TRACE and INTERNAL.
+ * *result (may be NULL) gets the counts.
  *
  * When sim_out is not NULL it receives the machine whenever one was
  * created, whatever the status (NULL otherwise); the caller owns it and
@@ -171,17 +172,17 @@ typedef struct vmsim_convert_options {
 VMSIM_API void vmsim_convert_options_init(vmsim_convert_options_t *opt);
 
 /*
- * Read the trace at `in` and write it to `out` ("-": standard output) in
- * another container. Every event is validated as replay would (a trace
- * that does not parse is not converted); the output holds the same events
- * in a canonical form (sizes in bytes, addresses in hex; lackey's implicit
- * mappings and M records as explicit mmap, r and w events), so it replays
- * to the same results as the input. The output is written under a
- * temporary name and renamed over `out` only when complete. opt may be
- * NULL. Returns 0, or a negative VMSIM_E* with *err (if not NULL) naming
- * the file and place (EPARSE, ERANGE, EINVAL, ENOTSUP for the input or the
- * options; EIO for either file; ENOMEM). *nr_events (may be NULL) gets the
- * events written.
+ * Read the trace at `in` ("-": standard input) and write it to `out` ("-":
+ * standard output) in another container. Every event is validated as
+ * replay would (a trace that does not parse is not converted); the output
+ * holds the same events in a canonical form (sizes in bytes, addresses in
+ * hex; lackey's implicit mappings and M records as explicit mmap, r and w
+ * events), so it replays to the same results as the input. The output is
+ * written under a temporary name and renamed over `out` only when
+ * complete. opt may be NULL. Returns 0, or a negative VMSIM_E* with *err
+ * (if not NULL) naming the file and place (EPARSE, ERANGE, EINVAL, ENOTSUP
+ * for the input or the options; EIO for either file; ENOMEM). *nr_events
+ * (may be NULL) gets the events written.
  */
 VMSIM_API int vmsim_trace_convert(const char *in, const char *out,
                                   const vmsim_convert_options_t *opt, uint64_t *nr_events,

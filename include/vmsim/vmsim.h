@@ -414,7 +414,10 @@ VMSIM_API void vmsim_set_access_hook(vmsim_t *sim, vmsim_access_fn fn, void *ctx
 VMSIM_API int vmsim_khugepaged(vmsim_t *sim, vmsim_pid_t pid);
 
 /* swapoff(8): bring every swapped page back into memory and remove the
- * device. Returns 0 or VMSIM_E* (VMSIM_EPANIC if the OOM killer panicked). */
+ * device; no new page goes to it meanwhile (SWP_WRITEOK off), and the OOM
+ * killer may run. Returns 0, VMSIM_SYS_ENOMEM when not every page could
+ * come back (the device then stays, as Linux's swapoff fails), or VMSIM_E*
+ * (VMSIM_EPANIC if the OOM killer panicked). */
 VMSIM_API int vmsim_swapoff(vmsim_t *sim);
 
 /* Copy min(n, VMSIM_COST__COUNT) buckets of simulated nanoseconds (the

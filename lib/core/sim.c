@@ -212,6 +212,9 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
     err = vmsim__policy_init(sim);
     if (err < 0)
         goto fail;
+    sim->tlb_asid = -1;
+    sim->pre_va = UINT64_MAX;
+    sim->touch = sim->policy->touch;
     if (cfg->tlb.enabled) {
         err = vmsim__tlb_create(sim, &cfg->tlb, &sim->tlb);
         if (err < 0) {
@@ -310,15 +313,26 @@ void vmsim_tlb_stats(const vmsim_t *sim, vmsim_tlb_stats_t *out)
         vmsim__tlb_stats(sim->tlb, out);
 }
 
-void vmsim__flush_tlb_range(struct vmsim *sim, const struct vmsim__mm *mm,
-                            vmsim_vaddr_t start, vmsim_vaddr_t end)
+void vmsim__flush_tlb_range(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
+                            vmsim_vaddr_t end)
 {
+    if (end - start > UCACHE_SIZE * PAGE_SIZE) {
+        ucache_clear(mm);
+    } else {
+        for (unsigned i = 0; i < UCACHE_SIZE; i++) {
+            /* only 4 KiB leaves are cached */
+            if (mm->uc[i].vpn >= (start >> PAGE_SHIFT) &&
+                mm->uc[i].vpn < (end + PAGE_SIZE - 1) >> PAGE_SHIFT)
+                mm->uc[i].vpn = UINT64_MAX;
+        }
+    }
     if (sim->tlb != NULL)
         vmsim__tlb_flush_range(sim->tlb, (uint32_t)mm->owner, start, end);
 }
 
-void vmsim__flush_tlb_mm(struct vmsim *sim, const struct vmsim__mm *mm)
+void vmsim__flush_tlb_mm(struct vmsim *sim, struct vmsim__mm *mm)
 {
+    ucache_clear(mm);
     if (sim->tlb != NULL)
         vmsim__tlb_flush_asid(sim->tlb, (uint32_t)mm->owner);
 }

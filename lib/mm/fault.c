@@ -522,16 +522,33 @@ static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *m
 }
 
 /* The translation of va: the TLB, or a page walk that fills it (counting
- * the walk's memory references in the cost model). */
+ * the walk's memory references in the cost model). With the TLB off, the
+ * walk is shortcut by the mm's private cache of 4 KiB leaf pointers. */
 static inline pte_t *translate(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
                                vmsim_access_kind kind)
 {
     pte_t *e;
     int level = 0;
 
-    if (sim->tlb == NULL)
-        return mmu_walk(sim, p->mm, va);
-    e = vmsim__tlb_lookup(sim->tlb, (uint32_t)p->pid, va, kind);
+    if (sim->tlb == NULL) {
+        struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+
+        if (uc->vpn == va >> PAGE_SHIFT)
+            return uc->pte;
+        e = mmu_walk_level(sim, p->mm, va, &level);
+        if (e != NULL && level == 0 && pte_hw_present(*e)) {
+            uc->vpn = va >> PAGE_SHIFT;
+            uc->pte = e;
+        }
+        return e;
+    }
+    if (sim->pre_va == va) {
+        /* vmsim_access() looked this access up in the TLB */
+        sim->pre_va = UINT64_MAX;
+        e = sim->pre_pte;
+    } else {
+        e = vmsim__tlb_lookup(sim->tlb, (uint32_t)p->pid, va, kind);
+    }
     if (e != NULL)
         return e;
     e = mmu_walk_level(sim, p->mm, va, &level);
@@ -573,17 +590,15 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
     e = translate(sim, p, va, kind);
     if (e != NULL && pte_allows(*e, kind)) {
         *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
-        if (!pte_special(*e))
+        if ((sim->touch != NULL || sim->last_access != NULL) && !pte_special(*e))
             vmsim__policy_touch(sim, pte_pfn(*e), kind);
         return 0;
     }
     ret = do_fault(sim, p, va, kind, false);
     if (ret >= 0 && p->alive) {
-        /* the access the fault made possible: the entry changed, so the
-         * old translation goes and the retry walks again */
-        if (sim->tlb != NULL)
-            vmsim__tlb_flush_range(sim->tlb, (uint32_t)p->pid, va & PAGE_MASK,
-                                   (va & PAGE_MASK) + PAGE_SIZE);
+        /* the access the fault made possible. No flush is needed: a fault
+         * only fills or changes an entry in place, and every path that
+         * moves a leaf (split, collapse, unmap) shoots its range down. */
         e = translate(sim, p, va, kind);
         if (e != NULL && pte_allows(*e, kind)) {
             *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
@@ -615,8 +630,53 @@ static struct vmsim__proc *access_proc(struct vmsim *sim, vmsim_pid_t pid)
     return p;
 }
 
+static int access_slow(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
+                       vmsim_access_kind kind, unsigned *outcome);
+
+/*
+ * The hit path, kept small: the same process as the last call, one page,
+ * no observer, and a translation that is cached and allows the access.
+ * Everything else (and every fault) takes access_slow(). last_proc is
+ * cleared when its process dies or the system panics, so a cached
+ * process is alive.
+ */
 int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
                  vmsim_access_kind kind, unsigned *outcome)
+{
+    struct vmsim__proc *p = sim->last_proc;
+    pte_t *e = NULL;
+
+    if (p != NULL && p->pid == pid && (va & (PAGE_SIZE - 1)) + size <= PAGE_SIZE &&
+        (unsigned)kind <= VMSIM_EXEC && sim->access_hook == NULL) {
+        if (sim->tlb == NULL) {
+            const struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+
+            if (uc->vpn == va >> PAGE_SHIFT)
+                e = uc->pte;
+        } else if (sim->tlb_asid == pid) {
+            e = vmsim__tlb_lookup(sim->tlb, (uint32_t)pid, va, kind);
+        }
+        if (e != NULL && pte_allows(*e, kind)) {
+            *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
+            sim->now++;
+            vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
+            if (sim->touch != NULL || sim->last_access != NULL)
+                vmsim__policy_touch(sim, pte_pfn(*e), kind);
+            if (outcome != NULL)
+                *outcome = 0;
+            return 0;
+        }
+        if (sim->tlb != NULL && sim->tlb_asid == pid) {
+            /* the TLB was asked already: the slow path uses this answer */
+            sim->pre_va = va;
+            sim->pre_pte = e;
+        }
+    }
+    return access_slow(sim, pid, va, size, kind, outcome);
+}
+
+static int access_slow(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
+                       vmsim_access_kind kind, unsigned *outcome)
 {
     struct vmsim__proc *p, *saved;
     vmsim_vaddr_t page, last;
@@ -630,8 +690,10 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     if (p == NULL || !p->alive)
         return VMSIM_ESRCH;
     saved = vmsim__api_begin(sim, p);
-    if (sim->tlb != NULL)
+    if (sim->tlb != NULL && sim->tlb_asid != pid) {
         vmsim__tlb_switch(sim->tlb, (uint32_t)pid);
+        sim->tlb_asid = pid;
+    }
     if (size == 0)
         size = 1;
     page = va & PAGE_MASK;

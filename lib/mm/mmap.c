@@ -22,6 +22,7 @@ struct vmsim__mm *vmsim__mm_create(struct vmsim *sim, vmsim_pid_t owner, int *er
         return NULL;
     }
     mm->owner = owner;
+    ucache_clear(mm);
     *err = vmsim__pt_create(sim, mm, owner);
     if (*err < 0) {
         vmsim__free(sim, mm);

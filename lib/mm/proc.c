@@ -157,7 +157,8 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
 
                 table[i] = e = e & ~PTE_RW;
                 f->flags &= (uint16_t)~PG_ANON_EXCLUSIVE;
-                f->refcount++;
+                /* the folio holds the reference, the page the mapping */
+                pfn_frame(sim, folio_head(sim, pfn))->refcount++;
                 f->mapcount++;
                 dst->rss[(f->flags & PG_SHMEM)  ? MM_SHMEMPAGES
                          : (f->flags & PG_ANON) ? MM_ANONPAGES
@@ -240,7 +241,8 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
         err = VMSIM_ENOMEM;
         goto fail;
     }
-    memcpy(dst->vmas, src->vmas, src->nr_vmas * sizeof(dst->vmas[0]));
+    if (src->nr_vmas > 0)
+        memcpy(dst->vmas, src->vmas, src->nr_vmas * sizeof(dst->vmas[0]));
     dst->nr_vmas = src->nr_vmas;
     dst->total_vm = dst->hiwater_vm = src->total_vm;
     dst->data_vm = src->data_vm;

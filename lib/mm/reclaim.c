@@ -206,10 +206,15 @@ void vmsim__policy_destroy(struct vmsim *sim)
 
 void vmsim__policy_touch(struct vmsim *sim, vmsim_pfn_t pfn, vmsim_access_kind kind)
 {
+    /* the policy knows a THP by its head, whichever page was touched;
+     * hugetlb pages are not on the LRU at all */
+    pfn = folio_head(sim, pfn);
+    if (!(pfn_frame(sim, pfn)->flags & PG_LRU))
+        return;
     if (sim->last_access != NULL)
         sim->last_access[pfn] = sim->now - 1;
-    if (sim->policy->touch != NULL)
-        sim->policy->touch(sim->policy_state, sim->pctx, pfn, kind);
+    if (sim->touch != NULL)
+        sim->touch(sim->policy_state, sim->pctx, pfn, kind);
 }
 
 int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t n)

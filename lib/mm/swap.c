@@ -45,7 +45,7 @@ void vmsim__swap_destroy(struct vmsim *sim)
 
 bool vmsim__swap_available(const struct vmsim *sim)
 {
-    return sim->nr_swap_used < sim->nr_swap_slots;
+    return !sim->swap_draining && sim->nr_swap_used < sim->nr_swap_slots;
 }
 
 int vmsim__swap_alloc(struct vmsim *sim, uint64_t *slot)
@@ -335,9 +335,27 @@ static int unuse_mm(struct vmsim *sim, struct vmsim__proc *p)
     return 0;
 }
 
+static int swapoff_drain(struct vmsim *sim);
+
 int vmsim__swapoff(struct vmsim *sim)
 {
-    /* processes first, then shmem, then what only the cache holds */
+    int err = swapoff_drain(sim);
+
+    sim->swap_draining = false;
+    if (err < 0)
+        return err;
+    if (sim->nr_swap_used != 0)
+        return VMSIM_SYS_ENOMEM; /* not everything fits back: the device stays */
+    vmsim__swap_destroy(sim);
+    sim->cfg.swap = 0;
+    return 0;
+}
+
+/* try_to_unuse(): with the device closed to new pages, bring every page
+ * back: processes first, then shmem, then what only the cache holds. */
+static int swapoff_drain(struct vmsim *sim)
+{
+    sim->swap_draining = true;
     for (size_t i = 0; i < sim->nr_procs; i++) {
         struct vmsim__proc *p = sim->procs[i];
         int err;
@@ -370,15 +388,10 @@ int vmsim__swapoff(struct vmsim *sim)
         }
     }
     for (uint64_t s = 0; s < sim->nr_swap_slots; s++) {
-        if (sim->swap_map[s] & SWP_HAS_CACHE) {
-            vmsim_pfn_t pfn = sim->swap_cache[s] - 1;
-
-            VMSIM_ASSERT((sim->swap_map[s] & SWP_COUNT) == 0);
-            vmsim__swapcache_del(sim, pfn);
+        if ((sim->swap_map[s] & SWP_HAS_CACHE) && (sim->swap_map[s] & SWP_COUNT) == 0) {
+            /* a mapped page keeps its contents, the slot goes */
+            vmsim__swapcache_del(sim, sim->swap_cache[s] - 1);
         }
     }
-    VMSIM_ASSERT(sim->nr_swap_used == 0);
-    vmsim__swap_destroy(sim);
-    sim->cfg.swap = 0;
     return 0;
 }

@@ -61,7 +61,19 @@ struct tlb_array {
     bool pieces; /* may hold pieces of larger pages: flushes scan it all */
 };
 
+/*
+ * What the hot path needs for one access kind: the MRU pointers of its 4K
+ * L1 array and the set mask. An array whose set count is not a power of
+ * two gets a one-slot table pointing at an always-empty entry instead, so
+ * that the hot path misses and the slow path computes the modulo.
+ */
+struct tlb_hot {
+    struct tlb_entry **mru;
+    uint64_t mask;
+};
+
 struct vmsim__tlb {
+    struct tlb_hot hot[3]; /* by vmsim_access_kind: READ, WRITE (dTLB 4K), EXEC (ITLB) */
     vmsim_tlb_stats_t stats;
     struct tlb_array l1d[3]; /* dTLB by level: 4K, 2M, 1G (1G: ways 0 if absent) */
     struct tlb_array itlb;   /* 4K entries only */
@@ -69,6 +81,8 @@ struct vmsim__tlb {
     bool pcid;
     bool has_current; /* a switch has happened: `current` is meaningful */
     uint32_t current;
+    struct tlb_entry none;       /* always empty */
+    struct tlb_entry *none_mru;  /* -> none: the hot table of a non-power-of-two L1 */
     size_t nr_entries;
     struct tlb_entry entries[];
 };
@@ -276,7 +290,8 @@ static void flush_asid_entries(struct vmsim__tlb *tlb, uint32_t asid)
     flush_entries(tlb, &r);
 }
 
-static void flush_all_entries(struct vmsim__tlb *tlb)
+/* Out of line: vmsim__tlb_switch, called on every access, stays small. */
+__attribute__((noinline)) static void flush_all_entries(struct vmsim__tlb *tlb)
 {
     struct tlb_array *arrays[] = {&tlb->l1d[0], &tlb->l1d[1], &tlb->l1d[2], &tlb->itlb,
                                   &tlb->l2};
@@ -380,22 +395,20 @@ __attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint
 }
 
 /* The hot path: the MRU entry of the set of va in the access type's 4 KiB
- * L1 array (the ITLB or the dTLB's 4K array), inline when its set count is
- * a power of two (the default 16); the rest out of line, so that this
- * needs no stack frame. */
+ * L1 array (the ITLB or the dTLB's 4K array), when its set count is a
+ * power of two (the default 16); the rest out of line, so that this needs
+ * no stack frame. kind must be a valid vmsim_access_kind. */
 pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
                          vmsim_access_kind kind)
 {
-    const struct tlb_array *a = kind == VMSIM_EXEC ? &tlb->itlb : &tlb->l1d[0];
+    const struct tlb_hot *h = &tlb->hot[kind];
     uint64_t vpn = va >> PAGE_SHIFT;
+    const struct tlb_entry *e = h->mru[vpn & h->mask];
 
-    if (a->pow2) {
-        const struct tlb_entry *e = a->mru[vpn & a->set_mask];
-
-        if (e->key == make_key(vpn, 0) && e->asid == asid) {
-            tlb->stats.hits++;
-            return e->pte;
-        }
+    VMSIM_ASSERT((unsigned)kind <= VMSIM_EXEC);
+    if (e->key == make_key(vpn, 0) && e->asid == asid) {
+        tlb->stats.hits++;
+        return e->pte;
     }
     return lookup_slow(tlb, asid, va, kind == VMSIM_EXEC);
 }
@@ -445,7 +458,9 @@ void vmsim__tlb_flush_all(struct vmsim__tlb *tlb)
 
 void vmsim__tlb_switch(struct vmsim__tlb *tlb, uint32_t asid)
 {
-    if (!tlb->pcid && tlb->has_current && tlb->current != asid) {
+    if (tlb->current == asid && tlb->has_current)
+        return;
+    if (!tlb->pcid && tlb->has_current) {
         /* a CR3 write without PCID drops every (non-global) entry */
         tlb->stats.flushes++;
         flush_all_entries(tlb);
@@ -543,6 +558,13 @@ int vmsim__tlb_create(const struct vmsim *sim, const vmsim_tlb_config_t *cfg,
     array_init(&tlb->l1d[2], &next, &next_mru, cfg->l1_1g, cfg->l1_1g, false);
     array_init(&tlb->itlb, &next, &next_mru, cfg->l1_4k, ways, true);
     array_init(&tlb->l2, &next, &next_mru, cfg->l2, ways, false);
+    tlb->none_mru = &tlb->none;
+    for (int k = VMSIM_READ; k <= VMSIM_EXEC; k++) {
+        const struct tlb_array *a = k == VMSIM_EXEC ? &tlb->itlb : &tlb->l1d[0];
+
+        tlb->hot[k].mru = a->pow2 ? a->mru : &tlb->none_mru;
+        tlb->hot[k].mask = a->pow2 ? a->set_mask : 0;
+    }
     *out = tlb;
     return 0;
 }

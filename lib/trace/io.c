@@ -312,7 +312,7 @@ int vmsim__input_open(const char *path, struct vmsim__input **out, vmsim_trace_e
 
     if (s == NULL)
         return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    s->fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0) {
         int e = errno;
 

@@ -1,12 +1,15 @@
 /*
- * json.c -- the JSON document container: {"vmsim": 1, "system": {...},
- * "events": [...], "name"?, "why"?}, read with jansson.
+ * json.c -- JSON with jansson: the one parser of an event object and of a
+ * header object (shared by the JSON document, JSON Lines and the .vmtr
+ * header: json.h), syntax-error places, the JSON document container
+ * {"vmsim": 1, "system": {...}, "events": [...], "name"?, "why"?}, and the
+ * reverse: events and headers written as JSON (the json and jsonl writers
+ * of vmsim convert).
  *
  * The whole document is parsed and every event validated at open, so a
  * malformed trace never half-runs; next() then hands out the events one by
  * one as struct vmsim__event (parsing each again into the reader's scratch
- * buffers, which keeps one parser for the validation and the replay, and
- * is the same per-event parser a JSON Lines reader will use).
+ * buffers, which keeps one parser for the validation and the replay).
  *
  * Syntax errors are located FILE:LINE:COLUMN at the start of the offending
  * token (jansson reports where it stopped reading; see locate()); errors in

@@ -1301,7 +1301,7 @@ static int prepass(struct replay *rp, const char *path)
     struct stat st;
     int rc;
 
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    if (strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
         return vmsim__error_set(rp->err, VMSIM_EINVAL,
                                 "policy \"opt\" reads the trace twice (a pre-pass learns the "
                                 "future), so the trace must be a file, not a pipe");

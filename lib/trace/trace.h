@@ -2,11 +2,13 @@
  * trace/trace.h -- the trace readers' internal API: parsed values, parsed
  * events, the system settings of a trace, and the reader seam.
  *
- * A reader (one per container: the JSON document today; JSON Lines,
- * lackey and binary later) turns its input into a stream of struct
- * vmsim__event, each fully validated, one at a time; replay.c consumes the
- * stream and calls the public API. Nothing here includes jansson, so every
- * reader can share the value parsers of value.c.
+ * A reader (one per container: json.c, jsonl.c, lackey.c, vmtr.c; open.c
+ * recognises the container, io.c decompresses gzip) turns its input into a
+ * stream of struct vmsim__event, each fully validated, one at a time;
+ * replay.c consumes the stream and calls the public API, convert.c hands
+ * it to a writer. Nothing here includes jansson (json.h does), so every
+ * reader can share the value parsers of value.c and the event checks of
+ * event.c.
  */
 #ifndef VMSIM_TRACE_INTERNAL_H
 #define VMSIM_TRACE_INTERNAL_H
@@ -401,8 +403,8 @@ struct vmsim__input {
     void *priv;     /* the source (io.c) */
 };
 
-/* Open the file at path (err->file already set). Returns 0 and *out, or
- * VMSIM_EIO / VMSIM_ENOMEM with *err filled. */
+/* Open the file at path ("-": standard input; err->file already set).
+ * Returns 0 and *out, or VMSIM_EIO / VMSIM_ENOMEM with *err filled. */
 int vmsim__input_open(const char *path, struct vmsim__input **out, vmsim_trace_error_t *err);
 /* The same over len bytes at buf, which must outlive the input. */
 int vmsim__input_open_mem(const char *buf, size_t len, struct vmsim__input **out,

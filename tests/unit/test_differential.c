@@ -117,6 +117,7 @@ struct run {
     char why[512];
     /* figures */
     uint64_t nr_oom_kills, nr_poisoned, nr_checked_pages;
+    uint64_t vm[6]; /* the vmstat items of vm_names, at the end of the run */
 };
 
 static uint64_t xs(struct run *r)
@@ -813,6 +814,36 @@ static void op_write(struct run *r, bool data)
     }
 }
 
+/* Pressure: a few bytes into every page of a long range, so memory fills
+ * and reclaim, swap and THP faults have work. */
+static void op_fill(struct run *r)
+{
+    vmsim_pid_t pid;
+    struct mvma *v = pick_vma(r, VMSIM_PROT_WRITE, true, &pid);
+    struct mproc *p = &r->procs[pid];
+    uint64_t n, a, cnt, vstart;
+
+    if (v == NULL)
+        return;
+    n = vma_accessible(r, v);
+    a = chance(r, 50) ? 0 : rnd(r, n);
+    cnt = n - a < 512 ? n - a : 512;
+    vstart = v->start;
+    oplog(r, "pid %d: fill %#llx pages %llu (%s %s)", pid,
+          (unsigned long long)(v->start + a * PAGE), (unsigned long long)cnt,
+          v->shared ? "shared" : "private", v->obj < 0 ? "anon" : r->objs[v->obj].name);
+    for (uint64_t pg = a; pg < a + cnt && !r->failed; pg++) {
+        uint64_t len = 1 + rnd(r, 64), off = rnd(r, PAGE - len + 1);
+
+        v = vma_at(p, vstart);
+        if (!p->alive || v == NULL)
+            break;
+        do_store(r, pid, v, v->start + pg * PAGE + off, len, true);
+        if (pg % 64 == 63)
+            sync_alive(r);
+    }
+}
+
 static void op_read(struct run *r)
 {
     vmsim_pid_t pid;
@@ -978,6 +1009,13 @@ static void op_mmap(struct run *r)
         }
     }
     oplog(r, "pid %d: mmap -> %#llx", pid, (unsigned long long)addr);
+    if (req.len >= 512 * PAGE && chance(r, 50) && proc_alive_sim(r, pid, NULL)) {
+        oplog(r, "pid %d: madvise %#llx len %#llx HUGEPAGE", pid, (unsigned long long)addr,
+              (unsigned long long)req.len);
+        rc = vmsim_madvise(r->sim, pid, addr, req.len, VMSIM_MADV_HUGEPAGE);
+        if (rc != 0)
+            failf(r, "pid %d: madvise(HUGEPAGE) returned %d", pid, rc);
+    }
 }
 
 static void op_munmap(struct run *r)
@@ -1602,7 +1640,9 @@ static void one_op(struct run *r)
         return;
     }
     x = rnd(r, 1000);
-    if (x < 260)
+    if (x < 25)
+        op_fill(r);
+    else if (x < 260)
         op_write(r, true);
     else if (x < 300)
         op_write(r, false);
@@ -1648,6 +1688,10 @@ static void one_op(struct run *r)
 
 /* ---- a run ----------------------------------------------------------------- */
 
+/* What the runs exercised, summed over runs for the summary line. */
+static const char *const vm_names[6] = { "pswpout", "pswpin", "thp_fault_alloc",
+                                         "thp_collapse_alloc", "thp_split_pmd", "pgsteal_file" };
+
 static const char *const policies[] = { "fifo", "lru", "clock", "linux", "random" };
 
 static void run_config(struct run *r)
@@ -1682,6 +1726,8 @@ static void run_config(struct run *r)
 
 static void run_free(struct run *r)
 {
+    for (int i = 0; i < 6 && r->sim != NULL; i++)
+        vmsim_vmstat_get(r->sim, vm_names[i], &r->vm[i]);
     for (vmsim_pid_t pid = 1; pid <= NPROC; pid++)
         proc_clear(r, &r->procs[pid]);
     for (int i = 0; i < MAXOBJ; i++)
@@ -1803,7 +1849,7 @@ static void test_differential(void **state)
     uint64_t only = env_u64("DIFF_SEED", 0), first = env_u64("DIFF_FIRST_SEED", 1);
     bool verbose = env_u64("DIFF_VERBOSE", 0) != 0;
     struct run *r = calloc(1, sizeof(*r));
-    uint64_t done = 0, runs = 0, kills = 0, poisoned = 0, checked = 0;
+    uint64_t done = 0, runs = 0, kills = 0, poisoned = 0, checked = 0, vm[6] = { 0 };
     struct timespec t0, t1;
     double secs;
 
@@ -1824,6 +1870,8 @@ static void test_differential(void **state)
         poisoned += r->nr_poisoned;
         checked += r->nr_checked_pages;
         run_free(r);
+        for (int i = 0; i < 6; i++)
+            vm[i] += r->vm[i];
         done += n;
         runs++;
         if (only)
@@ -1836,6 +1884,10 @@ static void test_differential(void **state)
                   (unsigned long long)done, (unsigned long long)runs, secs,
                   secs > 0 ? (double)done / secs : 0.0, (unsigned long long)checked,
                   (unsigned long long)kills, (unsigned long long)poisoned);
+    print_message("differential: vmstat sums:");
+    for (int i = 0; i < 6; i++)
+        print_message(" %s %llu", vm_names[i], (unsigned long long)vm[i]);
+    print_message("\n");
     free(r);
 }
 
