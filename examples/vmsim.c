@@ -1,7 +1,7 @@
 /*
  * vmsim.c -- the vmsim command-line tool (docs/vmsim.1).
  *
- *   vmsim replay FILE [--json] [--check] [--events FILE] [--format FMT]
+ *   vmsim replay FILE [--json] [--check] [--events FILE] [--format FMT] [--plugin SO]
  *                [--KEY VALUE ...]
  *   vmsim convert IN OUT [--format FMT] [--to FMT] [--gzip | --no-gzip]
  *                 [--KEY VALUE ...]
@@ -12,6 +12,7 @@
  * panicked, 4 an internal error (vmsim_check() failed with --check, host
  * out of memory, an output file that cannot be written).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,6 +84,8 @@ static void replay_usage(FILE *out)
                  "  --format FORMAT  the trace's container: auto (the default: recognised from\n"
                  "                   the content), json, jsonl, lackey or vmtr; gzip is always\n"
                  "                   recognised\n"
+                 "  --plugin SO      load a replacement policy from a shared object that\n"
+                 "                   exports vmsim_plugin_policy(); use it with --policy NAME\n"
                  "  -h, --help       show this help\n"
                  "\n"
                  "Any key of the trace's \"system\" object can be overridden, with dashes or\n"
@@ -312,12 +315,41 @@ static void write_event(void *ctx, const vmsim_event_t *ev)
 }
 
 enum { R_JSON, R_CHECK };
-enum { R_FORMAT, R_EVENTS };
+enum { R_FORMAT, R_EVENTS, R_PLUGIN };
+
+/* --plugin FILE: a shared object exporting
+ * const vmsim_policy_ops_t *vmsim_plugin_policy(void); its policy is then
+ * usable by name (--policy NAME or the trace's "policy"). */
+static const vmsim_policy_ops_t *load_plugin(const char *path)
+{
+    typedef const vmsim_policy_ops_t *(*entry_fn)(void);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    entry_fn entry;
+    const vmsim_policy_ops_t *ops;
+
+    if (h == NULL) {
+        fprintf(stderr, "vmsim replay: --plugin %s: %s\n", path, dlerror());
+        return NULL;
+    }
+    *(void **)&entry = dlsym(h, "vmsim_plugin_policy");
+    if (entry == NULL) {
+        fprintf(stderr, "vmsim replay: --plugin %s: no vmsim_plugin_policy() in it\n", path);
+        return NULL;
+    }
+    ops = entry();
+    if (ops == NULL || ops->name == NULL || ops->abi < 1) {
+        fprintf(stderr, "vmsim replay: --plugin %s: vmsim_plugin_policy() gave no usable "
+                        "policy\n", path);
+        return NULL;
+    }
+    return ops; /* the object stays loaded for the life of the process */
+}
 
 static int cmd_replay(int argc, char **argv)
 {
     static const char *const flags[] = {"json", "check", NULL};
-    static const char *const valued[] = {"format", "events", NULL};
+    static const char *const valued[] = {"format", "events", "plugin", NULL};
+    const vmsim_policy_ops_t *plugin = NULL;
     struct args a = {.cmd = "replay", .max_files = 1, .flags = flags, .valued = valued};
     struct events ev = {0};
     vmsim_replay_options_t opt;
@@ -367,6 +399,15 @@ static int cmd_replay(int argc, char **argv)
         }
         opt.on_event = write_event;
         opt.event_ctx = &ev;
+    }
+    if (a.value[R_PLUGIN] != NULL) {
+        plugin = load_plugin(a.value[R_PLUGIN]);
+        if (plugin == NULL) {
+            args_free(&a);
+            return EXIT_USAGE;
+        }
+        opt.policies = &plugin;
+        opt.nr_policies = 1;
     }
     status = vmsim_replay(a.files[0], &opt, &sim, NULL, &err);
     switch (status) {

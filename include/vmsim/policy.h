@@ -93,6 +93,10 @@ VMSIM_API uint64_t vmsim_policy_random(vmsim_policy_ctx_t *ctx);
 /* Swappiness (0..200) for policies that balance anon and file. */
 VMSIM_API int vmsim_policy_swappiness(vmsim_policy_ctx_t *ctx);
 
+/* What a policy plug-in (a shared object loaded by `vmsim replay --plugin`)
+ * exports: its ops table, which must outlive the process. */
+VMSIM_API const vmsim_policy_ops_t *vmsim_plugin_policy(void);
+
 /* The built-in policy with this name, or NULL. Built-ins: "fifo", "lru",
  * "clock", "linux", "opt", "random". */
 VMSIM_API const vmsim_policy_ops_t *vmsim_policy_builtin(const char *name);

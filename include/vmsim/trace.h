@@ -113,6 +113,11 @@ typedef struct vmsim_replay_options {
      * after a failed expect. */
     vmsim_replay_fail_fn on_fail;
     void *fail_ctx;
+    /* User policies (vmsim_policy_ops_t, e.g. loaded from plug-ins): a
+     * trace's or override's "policy" naming one of them (by its ops
+     * table's name) uses it; built-in names still mean the built-ins. */
+    const struct vmsim_policy_ops *const *policies;
+    size_t nr_policies;
 } vmsim_replay_options_t;
 
 /* Counts of one replay, filled by vmsim_replay (may be partial on error). */

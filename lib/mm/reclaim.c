@@ -235,6 +235,8 @@ int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t n)
 struct unmap_state {
     pte_t swp;   /* the swap entry to leave, 0 to clear */
     bool dirty;
+    vmsim_pid_t pid; /* the first mapping found, for the events */
+    vmsim_vaddr_t va;
 };
 
 /* try_to_unmap_one() */
@@ -245,6 +247,10 @@ static int unmap_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma
     vmsim_pfn_t pfn = pte_pfn(*pte);
 
     (void)vma;
+    if (st->pid == 0) {
+        st->pid = p->pid;
+        st->va = va;
+    }
     vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
     if (*pte & PTE_D)
         st->dirty = true;
@@ -283,7 +289,7 @@ static void write_slot(struct vmsim *sim, vmsim_pfn_t pfn, uint64_t slot)
 static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
-    struct unmap_state st = { 0, false };
+    struct unmap_state st = { 0, false, 0, 0 };
     uint64_t slot;
 
     if (!(f->flags & PG_SWAPCACHE)) {
@@ -303,11 +309,14 @@ static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
     }
     slot = f->u.slot;
     st.swp = swp_entry(0, slot);
-    vmsim__emit(sim, VMSIM_EV_SWAP_OUT, 0, f->index << PAGE_SHIFT, pfn, 0, "swap-out");
     vmsim__rmap_walk(sim, pfn, unmap_one, &st);
     VMSIM_ASSERT(f->mapcount == 0);
     if (st.dirty)
         write_slot(sim, pfn, slot);
+    vmsim__emit(sim, VMSIM_EV_SWAP_OUT, st.pid, st.pid ? st.va : f->index << PAGE_SHIFT, pfn,
+                0, st.dirty ? "swap-out" : "clean");
+    sim->evict_pid = st.pid;
+    sim->evict_va = st.va;
     sim->swap_map[slot] |= SWP_EVICTED;
     vmsim__swapcache_del(sim, pfn);
     return 0;
@@ -319,7 +328,7 @@ static int evict_file(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
     struct vmsim__file *file = file_of(sim, f->mapping);
-    struct unmap_state st = { 0, false };
+    struct unmap_state st = { 0, false, 0, 0 };
     uint64_t idx = f->index, slot = 0;
     int err;
 
@@ -329,6 +338,8 @@ static int evict_file(struct vmsim *sim, vmsim_pfn_t pfn)
             return err;
     }
     vmsim__rmap_walk(sim, pfn, unmap_one, &st);
+    sim->evict_pid = st.pid;
+    sim->evict_va = st.va;
     if (st.dirty)
         vmsim__page_mark_dirty(sim, pfn);
     if (f->flags & PG_SHMEM) {
@@ -368,6 +379,8 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
     VMSIM_ASSERT(f->flags & PG_LRU);
     count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSCAN_DIRECT : VMSIM_VMSTAT_PGSCAN_KSWAPD);
     count_vm_event(sim, anon ? VMSIM_VMSTAT_PGSCAN_ANON : VMSIM_VMSTAT_PGSCAN_FILE);
+    sim->evict_pid = 0;
+    sim->evict_va = 0;
     if (f->flags & PG_FILE)
         err = evict_file(sim, pfn);
     else
@@ -376,7 +389,8 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
         return err;
     count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSTEAL_DIRECT : VMSIM_VMSTAT_PGSTEAL_KSWAPD);
     count_vm_event(sim, anon ? VMSIM_VMSTAT_PGSTEAL_ANON : VMSIM_VMSTAT_PGSTEAL_FILE);
-    vmsim__emit(sim, VMSIM_EV_EVICT, 0, 0, pfn, 0, anon ? "anon" : "file");
+    vmsim__emit(sim, VMSIM_EV_EVICT, sim->evict_pid, sim->evict_va, pfn, 0,
+                anon ? "anon" : "file");
     return 0;
 }
 

@@ -79,7 +79,7 @@ static int override(struct vmsim__reader *rd, const vmsim_convert_options_t *opt
     }
     vmsim_config_init(&cfg, (rd->system.present >> VMSIM__SYS_PROFILE) & 1u ? rd->system.profile
                                                                             : VMSIM_PROFILE_LINUX);
-    return vmsim__system_apply(&rd->system, &cfg, err);
+    return vmsim__system_apply(&rd->system, &cfg, NULL, err);
 }
 
 int vmsim_trace_convert(const char *in, const char *out, const vmsim_convert_options_t *opt,

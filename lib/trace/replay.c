@@ -113,7 +113,7 @@ int vmsim__syskey_from_name(const char *name)
 /* ---- system settings to config ----------------------------------------- */
 
 int vmsim__system_apply(const struct vmsim__system *s, vmsim_config_t *cfg,
-                        vmsim_trace_error_t *err)
+                        const vmsim_replay_options_t *opt, vmsim_trace_error_t *err)
 {
 #define GIVEN(k) ((s->present >> VMSIM__SYS_##k) & 1u)
     if (GIVEN(MEMORY))
@@ -125,6 +125,13 @@ int vmsim__system_apply(const struct vmsim__system *s, vmsim_config_t *cfg,
          * never at the trace's text, which is gone when the replay ends. */
         const vmsim_policy_ops_t *ops = vmsim_policy_builtin(s->policy);
 
+        for (size_t i = 0; ops == NULL && opt != NULL && i < opt->nr_policies; i++) {
+            if (opt->policies[i] != NULL && opt->policies[i]->name != NULL &&
+                strcmp(opt->policies[i]->name, s->policy) == 0) {
+                ops = opt->policies[i];
+                cfg->policy_ops = ops;
+            }
+        }
         if (ops == NULL) {
             char q[96];
 
@@ -1105,7 +1112,7 @@ static int build(struct replay *rp, vmsim_t **out)
     }
     vmsim_config_init(&cfg, (sys.present >> VMSIM__SYS_PROFILE) & 1u ? sys.profile
                                                                        : VMSIM_PROFILE_LINUX);
-    rc = vmsim__system_apply(&sys, &cfg, rp->err);
+    rc = vmsim__system_apply(&sys, &cfg, rp->opt, rp->err);
     if (rc < 0)
         return rc;
     /* The user's callback as is: the machine outlives this replay, so it

@@ -338,7 +338,7 @@ int vmsim__syskey_from_name(const char *name);
  * depend on each other. Returns 0 or VMSIM_EPARSE/VMSIM_ERANGE with *err
  * filled. Strings stored in cfg are static. */
 int vmsim__system_apply(const struct vmsim__system *s, vmsim_config_t *cfg,
-                        vmsim_trace_error_t *err);
+                        const vmsim_replay_options_t *opt, vmsim_trace_error_t *err);
 
 /* ---- what every reader shares (event.c) -------------------------------- */
 
