@@ -357,6 +357,81 @@ static void test_hugetlb_fork(void **state)
     test_sim_free(sim);
 }
 
+/* Random accesses over 1 GiB: 4 KiB pages overflow the TLB's reach
+ * (1536 + 64 entries = 6.4 MiB), 2 MiB pages fit it (512 THPs against
+ * 1536 L2 + 32 L1 entries), so misses and walk references collapse. */
+static void random_1gib(bool thp, vmsim_tlb_stats_t *st, uint64_t *ns)
+{
+    vmsim_t *sim = test_sim_new(2 * GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t a = test_mmap_anon(sim, 1, 0x4000000000ull, GiB, RW, VMSIM_MAP_FIXED);
+    vmsim_tlb_stats_t before;
+    uint64_t x = 42, t0;
+
+    assert_int_equal(vmsim_madvise(sim, 1, a, GiB,
+                                   thp ? VMSIM_MADV_HUGEPAGE : VMSIM_MADV_NOHUGEPAGE), 0);
+    test_touch(sim, 1, a, GiB, VMSIM_WRITE);
+    vmsim_tlb_stats(sim, &before);
+    t0 = vmsim_time_ns(sim);
+    for (int i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        assert_int_equal(vmsim_access(sim, 1, a + ((x >> 20) % GiB), 1, VMSIM_READ, NULL), 0);
+    }
+    vmsim_tlb_stats(sim, st);
+    st->hits -= before.hits;
+    st->misses -= before.misses;
+    st->walks -= before.walks;
+    st->walk_refs -= before.walk_refs;
+    *ns = vmsim_time_ns(sim) - t0;
+    assert_int_equal(test_info(sim, 1).minflt, thp ? 512 : 262144);
+    test_sim_free(sim);
+}
+
+static void test_tlb_reach_thp(void **state)
+{
+    vmsim_tlb_stats_t small, huge;
+    uint64_t t_small, t_huge;
+
+    (void)state;
+    random_1gib(false, &small, &t_small);
+    random_1gib(true, &huge, &t_huge);
+    /* 4 KiB: nearly every access misses (6.4 MiB of reach over 1 GiB) */
+    assert_true(small.misses > 190000);
+    assert_int_equal(small.walk_refs, small.walks * 4);
+    /* 2 MiB: after the 512 THPs are in the L2, accesses hit */
+    assert_true(huge.misses < 10000);
+    assert_true(huge.walk_refs < small.walk_refs / 20);
+    assert_true(t_huge * 3 < t_small);
+}
+
+static void test_thrashing_cliff(void **state)
+{
+    /* time per access jumps once the working set passes RAM */
+    uint64_t per[2];
+
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        vmsim_config_t cfg;
+        vmsim_t *sim = NULL;
+        vmsim_vaddr_t a;
+        uint64_t ws = k == 0 ? 8 * MiB : 24 * MiB, t0;
+
+        vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+        cfg.memory = 16 * MiB;
+        cfg.swap = 64 * MiB;
+        assert_int_equal(vmsim_create(&cfg, &sim), 0);
+        assert_int_equal(vmsim_spawn(sim, 1, "ws", 0), 0);
+        a = test_mmap_anon(sim, 1, 0, ws, RW, 0);
+        test_touch(sim, 1, a, ws, VMSIM_WRITE);
+        t0 = vmsim_time_ns(sim);
+        for (int pass = 0; pass < 3; pass++)
+            test_touch(sim, 1, a, ws, VMSIM_READ);
+        per[k] = (vmsim_time_ns(sim) - t0) / (3 * ws / 4096);
+        test_sim_free(sim);
+    }
+    assert_true(per[0] < 100);        /* hits: a few ns each */
+    assert_true(per[1] > 1000 * per[0]); /* swap-ins: ~100 us each */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_hugetlb_pools),
         cmocka_unit_test(test_hugetlb_noreserve_sigbus),
         cmocka_unit_test(test_hugetlb_fork),
+        cmocka_unit_test(test_tlb_reach_thp),
+        cmocka_unit_test(test_thrashing_cliff),
     };
     return cmocka_run_group_tests_name("huge", tests, NULL, NULL);
 }
