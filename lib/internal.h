@@ -651,6 +651,9 @@ void vmsim__policy_destroy(struct vmsim *sim);
  * when the OOM killer chose the current process. */
 int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn);
 #define VMSIM__EKILLED (-1000)
+/* The same, but giving up (VMSIM_EOOM) where the OOM killer would run:
+ * for allocations that may fail quietly, as readahead's do. */
+int vmsim__alloc_frame_try(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn);
 /* Evict one page now (madvise PAGEOUT, reclaim). Returns 0 or VMSIM_E*. */
 int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct);
 /* The access clock ticks; the policy sees the touch. */

@@ -118,6 +118,14 @@ typedef struct vmsim_replay_options {
      * table's name) uses it; built-in names still mean the built-ins. */
     const struct vmsim_policy_ops *const *policies;
     size_t nr_policies;
+    /* The machine's access hook (vmsim_set_access_hook) for the run (not
+     * for OPT's pre-pass): every page access, in order (may be NULL). It
+     * is removed before vmsim_replay returns. */
+    vmsim_access_fn on_access;
+    void *access_ctx;
+    /* Stop after this many events (0: all of them), as if the trace ended
+     * there: later events are not applied. */
+    uint64_t max_events;
 } vmsim_replay_options_t;
 
 /* Counts of one replay, filled by vmsim_replay (may be partial on error). */

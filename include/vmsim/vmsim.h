@@ -46,6 +46,8 @@ typedef enum vmsim_thp_mode {
     VMSIM_THP_NEVER = 2,
 } vmsim_thp_mode;
 
+#define VMSIM_SWAP_AS_MEMORY UINT64_MAX
+
 /* The smallest (64 KiB) and largest (256 GiB) simulated RAM, and the largest
  * swap (1 TiB), one instance holds. */
 #define VMSIM_MIN_MEMORY ((uint64_t)64 << 10)
@@ -139,7 +141,8 @@ typedef struct vmsim_allocator {
 typedef struct vmsim_config {
     vmsim_profile profile;
     uint64_t memory;           /* RAM bytes, a multiple of 4 KiB */
-    uint64_t swap;             /* swap bytes, 0 = none */
+    uint64_t swap;             /* swap bytes, 0 = none; VMSIM_SWAP_AS_MEMORY: as
+                                * much as `memory` (the textbook profile's default) */
     const char *policy;        /* replacement policy by name ("name" or "name:params");
                                 * the string must outlive the machine */
     const struct vmsim_policy_ops *policy_ops; /* a user policy; overrides `policy` */
@@ -199,8 +202,9 @@ VMSIM_API int vmsim_exit(vmsim_t *sim, vmsim_pid_t pid);
 /* fork(2): child gets a copy-on-write copy of pid's address space (as
  * Linux's copy_page_range: private pages write-protected in both, shared
  * file and shmem mappings left for the child to fault in). child must not
- * be alive. Returns 0 or VMSIM_E* (VMSIM_EOOM if the tables cannot be
- * copied; then no child exists). */
+ * be alive. Returns 0; VMSIM_SYS_ENOMEM when the commit limit refuses the
+ * child's memory or its page tables cannot be had (no child then exists;
+ * the OOM killer may have killed pid meanwhile); or VMSIM_E*. */
 VMSIM_API int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child);
 
 /* execve(2): replace pid's address space with an empty one; name (may be
@@ -488,5 +492,6 @@ VMSIM_API const char *vmsim_version_string(void);
 
 /* The trace reader and replay driver (uses the declarations above). */
 #include "vmsim/trace.h"
+#include "vmsim/curve.h"
 
 #endif /* VMSIM_VMSIM_H */

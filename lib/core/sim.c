@@ -30,7 +30,7 @@ void vmsim_config_init(vmsim_config_t *cfg, vmsim_profile profile)
     if (profile == VMSIM_PROFILE_TEXTBOOK) {
         /* A textbook machine always has a backing store: swap as large as
          * RAM unless the trace says otherwise. */
-        cfg->swap = cfg->memory;
+        cfg->swap = VMSIM_SWAP_AS_MEMORY;
         cfg->thp = VMSIM_THP_NEVER;
         cfg->page_cluster = 0;
         cfg->fault_around_bytes = PAGE_SIZE;
@@ -166,12 +166,17 @@ void vmsim__assert_fail(const char *expr, const char *file, int line, const char
 
 int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
 {
+    vmsim_config_t resolved;
     struct vmsim *sim;
     uint64_t nr_frames, nr_reserved;
     int err;
 
     if (cfg == NULL || out == NULL)
         return VMSIM_EINVAL;
+    resolved = *cfg;
+    if (resolved.swap == VMSIM_SWAP_AS_MEMORY)
+        resolved.swap = resolved.memory;
+    cfg = &resolved;
     err = config_validate(cfg);
     if (err < 0)
         return err;
@@ -181,7 +186,7 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
         sim = calloc(1, sizeof(*sim));
     if (sim == NULL)
         return VMSIM_ENOMEM;
-    sim->cfg = *cfg;
+    sim->cfg = resolved;
     if (sim->cfg.policy == NULL)
         sim->cfg.policy = "linux";
     /* Kernel frames after RAM: the zero page, then a 2 MiB-aligned huge

@@ -643,6 +643,11 @@ static int file_read(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t o
                 return err;
             if (major)
                 sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* read() does not fault */
+        } else if (pfn == PFN_NONE && !f->shmem) {
+            /* reclaim took it again since the readahead: read it now */
+            err = pagecache_add(sim, f, idx, true, &pfn);
+            if (err < 0)
+                return err;
         }
         if (buf != NULL) {
             const uint8_t *d = pfn != PFN_NONE ? vmsim__frame_data(sim, pfn, false) : NULL;

@@ -175,7 +175,7 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
 /* copy_hugetlb_page_range(): huge pages are shared, write-protected when
  * private; the child holds no reservation for what is not faulted yet. */
 static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
-                              struct vmsim__mm *dst, struct vmsim__vma *v)
+                              struct vmsim__mm *dst, struct vmsim__vma *v, uint64_t *copied)
 {
     int hl = (int)hugetlb_level(v);
 
@@ -197,6 +197,7 @@ static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
         f->mapcount++;
         f->refcount++;
         dst->hugetlb_pages += LEVEL_SIZE(hl) / PAGE_SIZE;
+        (*copied)++;
     }
     return 0;
 }
@@ -255,7 +256,7 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
         struct vmsim__vma *v = &dst->vmas[i];
 
         if (v->flags & VMSIM_VMA_HUGETLB) {
-            err = copy_hugetlb_range(sim, p, dst, v);
+            err = copy_hugetlb_range(sim, p, dst, v, &copied);
             if (err < 0)
                 goto fail;
             continue;

@@ -423,7 +423,8 @@ static bool over_limit(const struct vmsim *sim)
            sim->nr_user_pages >= sim->cfg.resident_limit / PAGE_SIZE;
 }
 
-int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn)
+static int alloc_frame(struct vmsim *sim, unsigned order, bool user, bool may_oom,
+                       vmsim_pfn_t *pfn)
 {
     uint64_t need = (uint64_t)1 << order;
 
@@ -433,7 +434,7 @@ int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t
         if (user && over_limit(sim)) {
             /* the limit's own reclaim, then its OOM (a memcg's) */
             if (reclaim(sim, 1, true) == 0) {
-                if (sim->in_reclaim)
+                if (sim->in_reclaim || !may_oom)
                     return VMSIM_EOOM;
                 err = vmsim__out_of_memory(sim, true);
                 if (err < 0)
@@ -457,8 +458,20 @@ int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t
             return VMSIM_EOOM;
         if (reclaim(sim, need, true) > 0)
             continue;
+        if (!may_oom)
+            return VMSIM_EOOM;
         err = vmsim__out_of_memory(sim, false);
         if (err < 0)
             return err;
     }
+}
+
+int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn)
+{
+    return alloc_frame(sim, order, user, true, pfn);
+}
+
+int vmsim__alloc_frame_try(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn)
+{
+    return alloc_frame(sim, order, user, false, pfn);
 }

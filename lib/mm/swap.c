@@ -122,14 +122,12 @@ static int swap_read(struct vmsim *sim, uint64_t slot, bool reclaim, vmsim_pfn_t
     vmsim_pfn_t pfn;
     int err;
 
-    if (reclaim) {
+    /* readahead may reclaim too (Linux allocates it with the VMA's gfp
+     * mask), but never invokes the OOM killer: it just stops */
+    if (reclaim)
         err = vmsim__alloc_frame(sim, 0, true, &pfn);
-    } else {
-        if (sim->nr_free <= sim->wmark_high ||
-            (sim->cfg.resident_limit && sim->nr_user_pages >= sim->cfg.resident_limit / PAGE_SIZE))
-            return VMSIM_EOOM;
-        err = vmsim__phys_alloc(sim, 0, &pfn);
-    }
+    else
+        err = vmsim__alloc_frame_try(sim, 0, true, &pfn);
     if (err < 0)
         return err;
     sim->nr_user_pages++;

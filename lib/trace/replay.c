@@ -1197,6 +1197,8 @@ static int run(struct replay *rp)
             return panic_line(rp, ev);
         if (rp->opt->check && !rp->prepass && vmsim_check(rp->sim, why, sizeof(why)) != 0)
             return fail(rp, ev, VMSIM_ECORRUPT, "vmsim_check: %s", why);
+        if (rp->opt->max_events != 0 && rp->res.nr_events >= rp->opt->max_events)
+            return 0;
     }
 }
 
@@ -1375,8 +1377,12 @@ int vmsim_replay(const char *path, const vmsim_replay_options_t *opt, vmsim_t **
     if (rc == 0 && strcmp(vmsim_config(rp.sim)->policy, "opt") == 0 &&
         vmsim_config(rp.sim)->policy_ops == NULL)
         rc = prepass(&rp, path);
+    if (rc == 0 && opt->on_access != NULL)
+        vmsim_set_access_hook(rp.sim, opt->on_access, opt->access_ctx);
     if (rc == 0)
         rc = run(&rp);
+    if (rp.sim != NULL && opt->on_access != NULL)
+        vmsim_set_access_hook(rp.sim, NULL, NULL);
     if (rc < 0)
         status = status_of(rc);
     else if (rp.res.nr_failed_checks > 0)

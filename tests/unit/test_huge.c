@@ -344,7 +344,7 @@ static void test_hugetlb_fork(void **state)
     assert_int_equal(map_hugetlb(sim, 4 * MiB, 0, 0, &a), 0);
     test_touch(sim, 1, a, 4 * MiB, VMSIM_WRITE);
     assert_int_equal(vmsim_fork(sim, 1, 2), 0);
-    assert_int_equal(test_info(sim, 1).nr_ptes_copied_fork, 0); /* no PTEs: 2 PMDs */
+    assert_int_equal(test_info(sim, 1).nr_ptes_copied_fork, 2); /* two PMD entries */
     assert_int_equal(test_info(sim, 2).hugetlb, 4 * MiB);
     test_check(sim);
     /* a write copies the huge page from the pool */
@@ -429,7 +429,7 @@ static void test_thrashing_cliff(void **state)
         test_sim_free(sim);
     }
     assert_true(per[0] < 100);        /* hits: a few ns each */
-    assert_true(per[1] > 1000 * per[0]); /* swap-ins: ~100 us each */
+    assert_true(per[1] > 100 * per[0]); /* swap-ins: ~100 us per 8 pages */
 }
 
 int main(void)
