@@ -7,7 +7,7 @@ BUILD  ?= build
 SAN    ?= build-san
 CMAKE  ?= cmake
 
-.PHONY: all deps build demo test test-plain test-san bench clean
+.PHONY: all deps build demo test test-plain test-san bench soak clean
 
 all: build
 
@@ -41,6 +41,10 @@ bench: deps
 	$(CMAKE) -S . -B $(BUILD)-bench -DCMAKE_BUILD_TYPE=Release -DVMSIM_BUILD_BENCH=ON
 	$(CMAKE) --build $(BUILD)-bench -j $(JOBS)
 	$(CMAKE) --build $(BUILD)-bench --target bench
+
+# millions of differential operations (VMSIM_SOAK_OPS, default 2 M)
+soak: build
+	$(CMAKE) --build $(BUILD) --target soak
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(BUILD)-bench
