@@ -81,9 +81,10 @@ VMSIM_API int vmsim_curve_ref(vmsim_curve_t *c, vmsim_pid_t pid, uint64_t vpn);
  */
 VMSIM_API int vmsim_curve_finish(vmsim_curve_t *c, const uint64_t **misses, size_t *n);
 
-/* References and distinct pages seen so far. */
+/* References, and distinct pages, seen so far (after an error: up to
+ * the batch that failed). */
 VMSIM_API uint64_t vmsim_curve_refs(const vmsim_curve_t *c);
-VMSIM_API uint64_t vmsim_curve_pages(const vmsim_curve_t *c);
+VMSIM_API uint64_t vmsim_curve_pages(vmsim_curve_t *c);
 
 /* ---- from a trace ----------------------------------------------------------- */
 

@@ -93,6 +93,11 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
             return vmsim__corrupt(ws->buf, ws->len, "pid %d: huge PMD at %#llx does not map "
                                   "a THP of its address", ws->proc->pid,
                                   (unsigned long long)va);
+        if (vma->start > va || va + PMD_SIZE > vma->end)
+            return vmsim__corrupt(ws->buf, ws->len, "pid %d: huge PMD at %#llx crosses the "
+                                  "VMA [%#llx, %#llx)", ws->proc->pid, (unsigned long long)va,
+                                  (unsigned long long)vma->start,
+                                  (unsigned long long)vma->end);
         ws->entire[pfn]++;
         ws->rss[MM_ANONPAGES] += HPAGE_NR;
         return 0;

@@ -115,6 +115,8 @@ int vmsim__hugetlb_fault(struct fault *vf)
         if (hp->free <= hp->rsvd)
             return VMSIM__SIGBUS;
         pfn = hp->free_list[--hp->free];
+        for (uint64_t i = 0; i < ((uint64_t)1 << pool_order[level - 1]); i++)
+            vmsim__frame_data_copy(sim, pfn + i, pte_pfn(*e) + i);
         f->mapcount--;
         f->refcount--;
         pfn_frame(sim, pfn)->mapcount = pfn_frame(sim, pfn)->refcount = 1;
@@ -150,6 +152,10 @@ void vmsim__hugetlb_zap(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e, unsig
     *e = 0;
     mm->hugetlb_pages -= (uint64_t)1 << pool_order[level - 1];
     f->mapcount--;
-    if (--f->refcount == 0)
+    if (--f->refcount == 0) {
+        /* back to the pool, its contents gone: the next fault sees zeros */
+        for (uint64_t i = 0; i < ((uint64_t)1 << pool_order[level - 1]); i++)
+            vmsim__frame_data_free(sim, pfn + i);
         hp->free_list[hp->free++] = pfn;
+    }
 }

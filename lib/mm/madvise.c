@@ -53,6 +53,13 @@ static int modify_flags(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
 
     if (nflags == mm->vmas[idx].flags)
         return 0;
+    if (mm->vmas[idx].flags & VMSIM_VMA_HUGETLB) {
+        /* hugetlb_vm_op_split(): only at huge page boundaries */
+        uint64_t hs = LEVEL_SIZE(hugetlb_level(&mm->vmas[idx]));
+
+        if ((start & (hs - 1)) || (end & (hs - 1)))
+            return VMSIM_SYS_EINVAL;
+    }
     err = vmsim__vma_split_at(sim, mm, start);
     if (err == 0)
         err = vmsim__vma_split_at(sim, mm, end);
@@ -114,6 +121,13 @@ static int advise_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
 {
     struct vmsim__vma *v = &p->mm->vmas[idx];
 
+    /* hugetlb pages are never reclaimed, collapsed or dropped here (Linux
+     * >= 5.18 drops aligned hugetlb ranges for MADV_DONTNEED; libvmsim
+     * refuses, as older kernels did) */
+    if ((v->flags & VMSIM_VMA_HUGETLB) &&
+        (advice == VMSIM_MADV_DONTNEED || advice == VMSIM_MADV_PAGEOUT ||
+         advice == VMSIM_MADV_COLLAPSE))
+        return VMSIM_SYS_EINVAL;
     switch (advice) {
     case VMSIM_MADV_NORMAL:
         return modify_flags(sim, p, idx, start, end, 0, VMA_RAND_READ | VMA_SEQ_READ);

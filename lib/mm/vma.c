@@ -107,6 +107,14 @@ int vmsim__vma_split_at(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t a
                       sizeof(mm->vmas[0]));
     if (err < 0)
         return err;
+    if ((addr & ~PMD_MASK) != 0 && !(mm->vmas[i].flags & VMSIM_VMA_HUGETLB)) {
+        /* vma_adjust_trans_huge(): no THP may straddle a VMA boundary */
+        int level;
+        pte_t *pmd = vmsim__pt_walk(sim, mm, addr, 1, false, &level, &err);
+
+        if (pmd != NULL && level == 1 && pte_huge(*pmd))
+            vmsim__split_huge_pmd(sim, mm, pmd);
+    }
     memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(mm->vmas[0]));
     mm->nr_vmas++;
     v = &mm->vmas[i];

@@ -9,13 +9,16 @@
  *
  * LRU. The stack is the pages by last use. The depth of a page is 1 + the
  * number of pages used after its last use. Every page keeps one mark, at
- * the time slot of its last use, in a Fenwick tree over time slots; the
- * pages used later are the marks after its own: pages - prefix(slot).
- * A reference moves the page's mark to the next slot. Slots run out after
+ * the time slot of its last use, in a bitmap of slots; a Fenwick tree
+ * counts the marks of each 64-slot word, so the pages used later, the
+ * marks after the page's own, are pages - (marks up to its slot): O(log n)
+ * in structures of 1/4 and 1/64 byte per slot, which stay in cache. A
+ * reference moves the page's mark to the next slot. Slots run out after
  * `tcap` references: then the live marks are renumbered 0 .. pages - 1 in
- * order (owner[] maps a slot back to its page) and the tree is rebuilt,
- * with tcap >= 2 (pages + 1), so renumbering costs O(1) a reference
- * amortised and memory stays O(pages), whatever the trace's length.
+ * order (owner[] maps a slot back to its page) and the bitmap and tree
+ * are rebuilt, with tcap >= 2 (pages + 1), so renumbering costs O(1) a
+ * reference amortised and memory stays O(pages), whatever the trace's
+ * length.
  *
  * OPT. The stack is the pages by next use, soonest on top (Mattson et al.
  * 1970, section 4). On a reference to x at depth d (d = pages + 1 for a
@@ -40,11 +43,16 @@
 #define NONE UINT32_MAX
 /* At most this many distinct pages: time slots (2 per page) fit 32 bits. */
 #define MAX_PAGES ((uint32_t)1 << 30)
+/* Pages are looked up in chunks of 64 neighbours (pid, vpn >> 6). */
+#define CHUNK_SHIFT 6
+#define CHUNK_PAGES (1u << CHUNK_SHIFT)
+#define MAX_CHUNKS ((uint32_t)1 << (32 - CHUNK_SHIFT))
+#define BATCH 64
 
-struct slot {
-    uint64_t vpn;
+struct chunk_slot {
+    uint64_t cvpn; /* vpn >> CHUNK_SHIFT */
     int32_t pid;
-    uint32_t id1; /* page number + 1; 0: empty */
+    uint32_t idx1; /* chunk index + 1; 0: an empty slot */
 };
 
 struct vmsim_curve {
@@ -52,24 +60,44 @@ struct vmsim_curve {
     int error;     /* sticky VMSIM_ENOMEM / VMSIM_ERANGE */
     bool finished;
 
-    /* pages: (pid, vpn) -> page number 0, 1, ... in order of first use */
-    struct slot *slots;
-    size_t mask;
-    uint32_t pages, pages_cap;
-    bool have_last; /* the last reference, looked up without hashing */
-    int32_t last_pid;
-    uint64_t last_vpn;
-    uint32_t last_id;
+    /* The page map: (pid, vpn) -> one 32-bit entry, at handle
+     * chunk * 64 + (vpn & 63) of entries[]. LRU keeps the page's slot + 1
+     * there, OPT its page number + 1; 0 means never referenced. Dense
+     * pages share chunks, so hot entries share cache lines. */
+    struct chunk_slot *ctab;
+    size_t cmask;
+    uint32_t *entries;
+    uint32_t nr_chunks, chunks_cap;
+    bool have_chunk; /* the last chunk looked up */
+    int32_t chunk_pid;
+    uint64_t chunk_cvpn;
+    uint32_t chunk_idx;
+    uint32_t pages;
+
+    /* References are queued and taken BATCH at a time, in three sweeps
+     * (find the chunk slots, then the entries, then apply), prefetching
+     * what the next sweep reads: the tail of a large working set then
+     * costs overlapped cache misses, not one after another. */
+    struct qref {
+        uint64_t vpn;
+        int32_t pid;
+        uint32_t handle;
+        size_t slot; /* the chunk hash's first probe */
+    } q[64];
+    uint32_t qn;
+    uint32_t depth[64]; /* LRU: the batch's stack depths, 0 for a first use */
 
     uint64_t refs, cold;
     uint64_t *hist; /* hist[d], d = 1 .. pages */
     size_t hist_cap;
 
-    /* LRU */
-    uint32_t *fen;   /* Fenwick tree, 1-based, over slots 0 .. tcap - 1 */
-    uint32_t *owner; /* owner[slot]: the page whose mark it is, or NONE */
-    uint32_t *mark;  /* mark[page]: its slot */
-    uint32_t now, tcap;
+    /* LRU: one mark per page at its last use's slot, as a bitmap of
+     * tcap slots; bfen is a Fenwick tree (1-based) of the marks per 64-slot
+     * word; owner[slot] is the handle of the page whose mark it is. */
+    uint64_t *bits;
+    uint32_t *bfen;
+    uint32_t *owner;
+    uint32_t now, tcap; /* tcap: a multiple of 64 */
 
     /* OPT */
     uint32_t *log;
@@ -80,11 +108,11 @@ struct vmsim_curve {
     size_t n;
 };
 
-/* ---- pages -------------------------------------------------------------- */
+/* ---- the page map ----------------------------------------------------- */
 
-static inline uint64_t hash_key(int32_t pid, uint64_t vpn)
+static inline uint64_t hash_key(int32_t pid, uint64_t cvpn)
 {
-    uint64_t x = vpn * 0x9e3779b97f4a7c15ull + (uint64_t)(uint32_t)pid * 0xc2b2ae3d27d4eb4full;
+    uint64_t x = cvpn * 0x9e3779b97f4a7c15ull + (uint64_t)(uint32_t)pid * 0xc2b2ae3d27d4eb4full;
 
     x ^= x >> 31;
     x *= 0xbf58476d1ce4e5b9ull;
@@ -92,33 +120,32 @@ static inline uint64_t hash_key(int32_t pid, uint64_t vpn)
     return x;
 }
 
-static int grow_table(vmsim_curve_t *c)
+static int grow_ctab(vmsim_curve_t *c)
 {
-    size_t ncap = c->slots != NULL ? (c->mask + 1) * 2 : 1024;
-    struct slot *ns = calloc(ncap, sizeof(*ns));
+    size_t ncap = c->ctab != NULL ? (c->cmask + 1) * 2 : 256;
+    struct chunk_slot *ns = calloc(ncap, sizeof(*ns));
 
     if (ns == NULL)
         return VMSIM_ENOMEM;
-    for (size_t i = 0; c->slots != NULL && i <= c->mask; i++) {
-        const struct slot *s = &c->slots[i];
+    for (size_t i = 0; c->ctab != NULL && i <= c->cmask; i++) {
+        const struct chunk_slot *s = &c->ctab[i];
         size_t h;
 
-        if (s->id1 == 0)
+        if (s->idx1 == 0)
             continue;
-        for (h = hash_key(s->pid, s->vpn) & (ncap - 1); ns[h].id1 != 0; h = (h + 1) & (ncap - 1))
+        for (h = hash_key(s->pid, s->cvpn) & (ncap - 1); ns[h].idx1 != 0; h = (h + 1) & (ncap - 1))
             ;
         ns[h] = *s;
     }
-    free(c->slots);
-    c->slots = ns;
-    c->mask = ncap - 1;
+    free(c->ctab);
+    c->ctab = ns;
+    c->cmask = ncap - 1;
     return 0;
 }
 
-/* Grow a per-page array to hold `want` entries. */
 static int grow_u32(uint32_t **a, size_t want)
 {
-    uint32_t *p = realloc(*a, want * sizeof(**a));
+    uint32_t *p = realloc(*a, (want ? want : 1) * sizeof(**a));
 
     if (p == NULL)
         return VMSIM_ENOMEM;
@@ -144,128 +171,168 @@ static int grow_hist(vmsim_curve_t *c, size_t want)
     return 0;
 }
 
-/* The page number of (pid, vpn); *is_new says it was just created. */
-static int page_of(vmsim_curve_t *c, int32_t pid, uint64_t vpn, uint32_t *id, bool *is_new)
+/* The handle of (pid, vpn)'s entry, creating its chunk if needed; probe
+ * is hash_key(pid, vpn >> CHUNK_SHIFT), computed (and its slot
+ * prefetched) ahead. */
+static int handle_of(vmsim_curve_t *c, int32_t pid, uint64_t vpn, size_t probe,
+                     uint32_t *handle)
 {
+    uint64_t cvpn = vpn >> CHUNK_SHIFT;
+    uint32_t idx;
     size_t h;
     int rc;
 
-    *is_new = false;
-    if (c->have_last && c->last_vpn == vpn && c->last_pid == pid) {
-        *id = c->last_id;
+    if (c->have_chunk && c->chunk_cvpn == cvpn && c->chunk_pid == pid) {
+        *handle = c->chunk_idx << CHUNK_SHIFT | (uint32_t)(vpn & (CHUNK_PAGES - 1));
         return 0;
     }
-    for (h = hash_key(pid, vpn) & c->mask; c->slots[h].id1 != 0; h = (h + 1) & c->mask) {
-        if (c->slots[h].vpn == vpn && c->slots[h].pid == pid) {
-            *id = c->slots[h].id1 - 1;
+    for (h = probe & c->cmask; c->ctab[h].idx1 != 0; h = (h + 1) & c->cmask) {
+        if (c->ctab[h].cvpn == cvpn && c->ctab[h].pid == pid) {
+            idx = c->ctab[h].idx1 - 1;
             goto found;
         }
     }
-    if (c->pages >= MAX_PAGES)
+    if (c->nr_chunks >= MAX_CHUNKS - 1)
         return VMSIM_ERANGE;
-    if ((size_t)(c->pages + 1) * 2 > c->mask + 1) {
-        if ((rc = grow_table(c)) < 0)
+    if (((size_t)c->nr_chunks + 1) * 2 > c->cmask + 1) {
+        if ((rc = grow_ctab(c)) < 0)
             return rc;
-        for (h = hash_key(pid, vpn) & c->mask; c->slots[h].id1 != 0; h = (h + 1) & c->mask)
+        for (h = probe & c->cmask; c->ctab[h].idx1 != 0; h = (h + 1) & c->cmask)
             ;
     }
-    if (c->kind == VMSIM_CURVE_LRU && c->pages == c->pages_cap) {
-        uint32_t ncap = c->pages_cap ? c->pages_cap * 2 : 1024;
+    if (c->nr_chunks == c->chunks_cap) {
+        uint32_t ncap = c->chunks_cap ? c->chunks_cap * 2 : 64;
 
-        if ((rc = grow_u32(&c->mark, ncap)) < 0)
+        if ((rc = grow_u32(&c->entries, (size_t)ncap * CHUNK_PAGES)) < 0)
             return rc;
-        c->pages_cap = ncap;
+        c->chunks_cap = ncap;
     }
-    if (c->kind == VMSIM_CURVE_LRU && (rc = grow_hist(c, (size_t)c->pages + 2)) < 0)
-        return rc;
-    c->slots[h].vpn = vpn;
-    c->slots[h].pid = pid;
-    c->slots[h].id1 = c->pages + 1;
-    *id = c->pages++;
-    *is_new = true;
+    idx = c->nr_chunks++;
+    memset(c->entries + ((size_t)idx << CHUNK_SHIFT), 0, CHUNK_PAGES * sizeof(*c->entries));
+    c->ctab[h].cvpn = cvpn;
+    c->ctab[h].pid = pid;
+    c->ctab[h].idx1 = idx + 1;
 found:
-    c->have_last = true;
-    c->last_pid = pid;
-    c->last_vpn = vpn;
-    c->last_id = *id;
+    c->have_chunk = true;
+    c->chunk_pid = pid;
+    c->chunk_cvpn = cvpn;
+    c->chunk_idx = idx;
+    *handle = idx << CHUNK_SHIFT | (uint32_t)(vpn & (CHUNK_PAGES - 1));
     return 0;
 }
 
-/* ---- LRU: a Fenwick tree over time slots ---------------------------------- */
-
-static inline uint32_t fen_prefix(const uint32_t *fen, uint32_t slot)
+/* A page referenced for the first time. */
+static int new_page(vmsim_curve_t *c)
 {
-    uint32_t s = 0;
+    int rc;
 
-    for (uint32_t i = slot + 1; i > 0; i &= i - 1)
-        s += fen[i];
+    if (c->pages >= MAX_PAGES)
+        return VMSIM_ERANGE;
+    if (c->kind == VMSIM_CURVE_LRU && (rc = grow_hist(c, (size_t)c->pages + 2)) < 0)
+        return rc;
+    c->pages++;
+    c->cold++;
+    return 0;
+}
+
+/* ---- LRU: marks in a bitmap, counted by a Fenwick tree over its words ----- */
+
+/* Marks at slots 0 .. slot. */
+static inline uint32_t lru_prefix(const vmsim_curve_t *c, uint32_t slot)
+{
+    uint32_t w = slot >> 6, r = slot & 63, s;
+    uint64_t mask = r == 63 ? ~(uint64_t)0 : ((uint64_t)2 << r) - 1;
+
+    s = (uint32_t)__builtin_popcountll(c->bits[w] & mask);
+    for (uint32_t i = w; i > 0; i &= i - 1) /* words 0 .. w - 1 */
+        s += c->bfen[i];
     return s;
 }
 
-static inline void fen_add(uint32_t *fen, uint32_t tcap, uint32_t slot, uint32_t delta)
+static inline void lru_word_add(vmsim_curve_t *c, uint32_t w, uint32_t delta)
 {
-    for (uint32_t i = slot + 1; i <= tcap; i += i & (0u - i))
-        fen[i] += delta; /* delta is 1 or (uint32_t)-1 */
+    uint32_t nw = c->tcap >> 6;
+
+    for (uint32_t i = w + 1; i <= nw; i += i & (0u - i))
+        c->bfen[i] += delta; /* delta is 1 or (uint32_t)-1 */
 }
 
-/* Renumber the live marks 0, 1, ... in order and rebuild the tree, with
- * room for at least as many references as there are pages. */
+/* Renumber the live marks 0, 1, ... in order and rebuild the bitmap and
+ * the tree, with room for at least as many references as there are pages. */
 static int lru_compact(vmsim_curve_t *c)
 {
-    uint32_t live = 0, want;
+    uint32_t live = 0, want, nw;
 
-    for (uint32_t t = 0; t < c->now; t++) {
-        uint32_t id = c->owner[t];
+    for (uint32_t w = 0; w < (c->now + 63) >> 6; w++) {
+        for (uint64_t b = c->bits[w]; b != 0; b &= b - 1) {
+            uint32_t h = c->owner[w << 6 | (uint32_t)__builtin_ctzll(b)];
 
-        if (id != NONE) {
-            c->owner[live] = id;
-            c->mark[id] = live++;
+            c->owner[live] = h;
+            c->entries[h] = ++live; /* slot live - 1, plus one */
         }
     }
     want = 2 * (c->pages + 1) > 4096 ? 2 * (c->pages + 1) : 4096;
+    want = (want + 63) & ~63u;
     if (want > c->tcap) {
+        uint64_t *nb = realloc(c->bits, (want >> 6) * sizeof(*nb));
         int rc;
 
-        if ((rc = grow_u32(&c->owner, want)) < 0 || (rc = grow_u32(&c->fen, (size_t)want + 1)) < 0)
+        if (nb == NULL)
+            return VMSIM_ENOMEM;
+        c->bits = nb;
+        if ((rc = grow_u32(&c->owner, want)) < 0 ||
+            (rc = grow_u32(&c->bfen, (size_t)(want >> 6) + 1)) < 0)
             return rc;
         c->tcap = want;
     }
-    /* slots 0 .. live - 1 hold one mark each: build in O(tcap) */
-    c->fen[0] = 0;
-    for (uint32_t i = 1; i <= c->tcap; i++)
-        c->fen[i] = i <= live ? 1 : 0;
-    for (uint32_t i = 1; i <= c->tcap; i++) {
+    nw = c->tcap >> 6;
+    for (uint32_t w = 0; w < nw; w++) {
+        uint32_t first = w << 6;
+
+        c->bits[w] = live >= first + 64 ? ~(uint64_t)0
+                     : live > first     ? ((uint64_t)1 << (live - first)) - 1
+                                        : 0;
+    }
+    c->bfen[0] = 0;
+    for (uint32_t i = 1; i <= nw; i++)
+        c->bfen[i] = (uint32_t)__builtin_popcountll(c->bits[i - 1]);
+    for (uint32_t i = 1; i <= nw; i++) {
         uint32_t p = i + (i & (0u - i));
 
-        if (p <= c->tcap)
-            c->fen[p] += c->fen[i];
+        if (p <= nw)
+            c->bfen[p] += c->bfen[i];
     }
     c->now = live;
     return 0;
 }
 
-static int lru_ref(vmsim_curve_t *c, uint32_t id, bool is_new)
+/* A reference to the page at handle h; *depth gets its stack depth (0:
+ * a first use). */
+static int lru_ref(vmsim_curve_t *c, uint32_t h, uint32_t *depth)
 {
+    uint32_t e = c->entries[h];
     int rc;
 
-    if (!is_new) {
-        uint32_t t = c->mark[id];
+    *depth = 0;
+    if (e != 0) {
+        uint32_t t = e - 1;
 
         if (t == c->now - 1) { /* already the most recent: depth 1, nothing moves */
-            c->hist[1]++;
+            *depth = 1;
             return 0;
         }
-        c->hist[c->pages - fen_prefix(c->fen, t) + 1]++;
-        fen_add(c->fen, c->tcap, t, (uint32_t)-1);
-        c->owner[t] = NONE;
-    } else {
-        c->cold++;
+        *depth = c->pages - lru_prefix(c, t) + 1;
+        c->bits[t >> 6] &= ~((uint64_t)1 << (t & 63));
+        lru_word_add(c, t >> 6, (uint32_t)-1);
+    } else if ((rc = new_page(c)) < 0) {
+        return rc;
     }
     if (c->now == c->tcap && (rc = lru_compact(c)) < 0)
         return rc;
-    fen_add(c->fen, c->tcap, c->now, 1);
-    c->owner[c->now] = id;
-    c->mark[id] = c->now++;
+    c->bits[c->now >> 6] |= (uint64_t)1 << (c->now & 63);
+    lru_word_add(c, c->now >> 6, 1);
+    c->owner[c->now] = h;
+    c->entries[h] = ++c->now;
     return 0;
 }
 
@@ -340,7 +407,6 @@ static int opt_run(vmsim_curve_t *c)
         uint32_t x = c->log[t], nu = next[t], d = pos[x], cur, sink, sv;
 
         if (d == 0) {
-            c->cold++;
             d = ++depth;
         } else {
             c->hist[d]++;
@@ -397,7 +463,7 @@ int vmsim_curve_create(vmsim_curve_kind kind, vmsim_curve_t **out)
     if (c == NULL)
         return VMSIM_ENOMEM;
     c->kind = kind;
-    if (grow_table(c) < 0 || grow_hist(c, 2) < 0) {
+    if (grow_ctab(c) < 0 || grow_hist(c, 2) < 0) {
         vmsim_curve_destroy(c);
         return VMSIM_ENOMEM;
     }
@@ -409,54 +475,95 @@ void vmsim_curve_destroy(vmsim_curve_t *c)
 {
     if (c == NULL)
         return;
-    free(c->slots);
+    free(c->ctab);
+    free(c->entries);
     free(c->hist);
-    free(c->fen);
+    free(c->bits);
+    free(c->bfen);
     free(c->owner);
-    free(c->mark);
     free(c->log);
     free(c->misses);
     free(c);
 }
 
+static int opt_log(vmsim_curve_t *c, uint32_t h)
+{
+    int rc;
+
+    if (c->log_n >= (size_t)UINT32_MAX - 1)
+        return VMSIM_ERANGE; /* reference times must fit 32 bits */
+    if (c->entries[h] == 0) {
+        if ((rc = new_page(c)) < 0)
+            return rc;
+        c->entries[h] = c->pages; /* page number + 1 */
+    }
+    if (c->log_n == c->log_cap) {
+        size_t ncap = c->log_cap ? c->log_cap * 2 : 65536;
+        uint32_t *l = realloc(c->log, ncap * sizeof(*l));
+
+        if (l == NULL)
+            return VMSIM_ENOMEM;
+        c->log = l;
+        c->log_cap = ncap;
+    }
+    c->log[c->log_n++] = c->entries[h] - 1;
+    return 0;
+}
+
+/* Apply the queued references. */
+static int flush(vmsim_curve_t *c)
+{
+    uint32_t n = c->qn, i;
+    int rc = 0;
+
+    c->qn = 0;
+    for (i = 0; i < n; i++) {
+        struct qref *r = &c->q[i];
+
+        r->slot = hash_key(r->pid, r->vpn >> CHUNK_SHIFT);
+        __builtin_prefetch(&c->ctab[r->slot & c->cmask]);
+    }
+    for (i = 0; i < n; i++) {
+        struct qref *r = &c->q[i];
+
+        if (i > 0 && r->vpn == r[-1].vpn && r->pid == r[-1].pid)
+            r->handle = r[-1].handle;
+        else if ((rc = handle_of(c, r->pid, r->vpn, r->slot, &r->handle)) < 0)
+            return rc;
+        __builtin_prefetch(&c->entries[r->handle]);
+    }
+    if (c->kind == VMSIM_CURVE_OPT) {
+        for (i = 0; i < n; i++) {
+            if ((rc = opt_log(c, c->q[i].handle)) < 0)
+                return rc;
+        }
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if ((rc = lru_ref(c, c->q[i].handle, &c->depth[i])) < 0)
+            break;
+        __builtin_prefetch(&c->hist[c->depth[i]], 1);
+    }
+    for (uint32_t j = 0; j < i; j++) {
+        if (c->depth[j] != 0)
+            c->hist[c->depth[j]]++;
+    }
+    return rc;
+}
+
 int vmsim_curve_ref(vmsim_curve_t *c, vmsim_pid_t pid, uint64_t vpn)
 {
-    uint32_t id;
-    bool is_new;
     int rc;
 
     if (c->error != 0)
         return c->error;
     if (c->finished)
         return VMSIM_EINVAL;
-    if (c->kind == VMSIM_CURVE_LRU && c->have_last && c->last_vpn == vpn &&
-        c->last_pid == pid) {
-        c->refs++; /* the page on top again: the common case */
-        c->hist[1]++;
-        return 0;
-    }
-    if ((rc = page_of(c, pid, vpn, &id, &is_new)) < 0)
-        return c->error = rc;
-    if (c->kind == VMSIM_CURVE_LRU) {
-        rc = lru_ref(c, id, is_new);
-    } else if (c->log_n >= (size_t)UINT32_MAX - 1) {
-        rc = VMSIM_ERANGE; /* reference times must fit 32 bits */
-    } else {
-        if (c->log_n == c->log_cap) {
-            size_t ncap = c->log_cap ? c->log_cap * 2 : 65536;
-            uint32_t *l = realloc(c->log, ncap * sizeof(*l));
-
-            if (l == NULL)
-                return c->error = VMSIM_ENOMEM;
-            c->log = l;
-            c->log_cap = ncap;
-        }
-        c->log[c->log_n++] = id;
-        rc = 0;
-    }
-    if (rc < 0)
-        return c->error = rc;
+    c->q[c->qn].pid = pid;
+    c->q[c->qn].vpn = vpn;
     c->refs++;
+    if (++c->qn == BATCH && (rc = flush(c)) < 0)
+        return c->error = rc;
     return 0;
 }
 
@@ -466,6 +573,8 @@ int vmsim_curve_finish(vmsim_curve_t *c, const uint64_t **misses, size_t *n)
 
     if (c->error != 0)
         return c->error;
+    if (!c->finished && c->qn > 0 && (rc = flush(c)) < 0)
+        return c->error = rc;
     if (!c->finished) {
         uint64_t acc;
 
@@ -495,8 +604,14 @@ uint64_t vmsim_curve_refs(const vmsim_curve_t *c)
     return c->refs;
 }
 
-uint64_t vmsim_curve_pages(const vmsim_curve_t *c)
+uint64_t vmsim_curve_pages(vmsim_curve_t *c)
 {
+    if (c->error == 0 && c->qn > 0) {
+        int rc = flush(c);
+
+        if (rc < 0)
+            c->error = rc;
+    }
     return c->pages;
 }
 
@@ -641,10 +756,12 @@ int vmsim_curve_ex(const char *path, const vmsim_replay_options_t *opt, vmsim_cu
             vmsim__error_set(err, rc, "one-pass curve: %s", rc == VMSIM_ERANGE
                                                                 ? "too many pages or references"
                                                                 : "out of host memory");
+        else if ((rc = vmsim_curve_finish(pass.c, &m, &n)) < 0)
+            vmsim__error_set(err, rc, "one-pass curve: %s", rc == VMSIM_ERANGE
+                                                                ? "too many pages or references"
+                                                                : "out of host memory");
         else
             rc = check_model(sim, pass.c, info, err);
-        if (rc == 0 && (rc = vmsim_curve_finish(pass.c, &m, &n)) < 0)
-            vmsim__error_set(err, rc, "one-pass curve: out of host memory");
         if (rc == 0) {
             *misses_out = NULL;
             if (n > 0 && (*misses_out = malloc(n * sizeof(**misses_out))) == NULL)

@@ -122,13 +122,28 @@ static uint64_t le64(const unsigned char *p)
 
 #define REC_SIZE 24
 
+/* The working set: distinct pages among the references. */
+static int count(bench_trace_t *t)
+{
+    uint8_t *seen = calloc((size_t)t->max_page + 1, 1);
+
+    if (seen == NULL)
+        return -1;
+    t->working_set = 0;
+    for (uint64_t i = 0; i < t->n; i++) {
+        t->working_set += !seen[t->pages[i]];
+        seen[t->pages[i]] = 1;
+    }
+    free(seen);
+    return 0;
+}
+
 int bench_trace_load(const char *prefix, int keep_next, bench_trace_t *t)
 {
     char path[4096];
     FILE *fp;
     long size;
     unsigned char *buf;
-    uint8_t *seen;
     size_t chunk = 1 << 16;
 
     memset(t, 0, sizeof(*t));
@@ -188,17 +203,24 @@ int bench_trace_load(const char *prefix, int keep_next, bench_trace_t *t)
     }
     free(buf);
     fclose(fp);
-    seen = calloc((size_t)t->max_page + 1, 1);
-    if (seen == NULL) {
+    if (count(t) != 0) {
         bench_trace_free(t);
         return -1;
     }
-    for (uint64_t i = 0; i < t->n; i++) {
-        t->working_set += !seen[t->pages[i]];
-        seen[t->pages[i]] = 1;
-    }
-    free(seen);
     return 0;
+}
+
+void bench_trace_truncate(bench_trace_t *t, uint64_t n)
+{
+    if (n >= t->n)
+        return;
+    t->n = n;
+    t->max_page = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (t->pages[i] > t->max_page)
+            t->max_page = t->pages[i];
+    if (count(t) != 0)
+        t->working_set = 0;
 }
 
 void bench_trace_free(bench_trace_t *t)

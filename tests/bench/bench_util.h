@@ -51,6 +51,9 @@ typedef struct bench_trace {
  * next-reference column. Returns 0, or -1 after printing why. */
 int bench_trace_load(const char *prefix, int keep_next, bench_trace_t *t);
 void bench_trace_free(bench_trace_t *t);
+/* Keep only the first n (< t->n) references; recount max_page and the
+ * working set. */
+void bench_trace_truncate(bench_trace_t *t, uint64_t n);
 
 /* "met" or "MISSED by N% (x.xx of target)" for a figure that should be at
  * least (higher_better) or at most the target. Writes into buf. */

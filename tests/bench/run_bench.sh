@@ -150,13 +150,26 @@ main() {
     "$bin/bench_machine" spread || fail
     echo
 
-    echo "== 4. trace parsing"
-    "$bin/bench_json" "$data/bench-json.json" || fail
-    echo "JSON Lines             skipped: lib/trace reads only the JSON document format so far"
-    echo "lackey                 skipped: lib/trace has no lackey reader yet"
+    echo "== 4. trace readers: vmsim_replay of generated traces, end to end"
+    echo "   (textbook, lru, resident_limit 2048 pages; faults checked; peak RSS must stay"
+    echo "   flat in trace length for the streaming readers: jsonl and lackey run twice)"
+    "$bin/bench_trace" json "$data/bench-trace.json" || fail
+    "$bin/bench_trace" jsonl "$data/bench-trace.jsonl" $((nref / 100)) || fail
+    "$bin/bench_trace" jsonl "$data/bench-trace.jsonl" $((nref / 10)) || fail
+    "$bin/bench_trace" lackey "$data/bench-trace.lackey" $((nref / 10)) || fail
+    "$bin/bench_trace" lackey "$data/bench-trace.lackey" "$nref" || fail
+    "$bin/bench_trace" lackey-hits "$data/bench-trace.lackey" "$nref" || fail
+    rm -f "$data/bench-trace.json" "$data/bench-trace.jsonl" "$data/bench-trace.lackey"
     echo
 
-    echo "== 5. one-pass LRU fault curve: skipped (not implemented in the library yet)"
+    echo "== 5. one-pass fault curves (streaming builder, every size at once; target: LRU;"
+    echo "   OPT on the first tenth of each trace: its one pass is far slower on uniform)"
+    for kind in $traces; do
+        "$bin/bench_curve" "$data/$kind-$nref" "$kind" lru || fail
+        "$bin/bench_curve" "$data/$kind-$nref" "$kind" opt $((nref / 10)) || fail
+    done
+    echo
+    echo "   load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 }
 
 main 2>&1 | tee "$data/results.txt"

@@ -116,7 +116,7 @@ struct run {
     char log[LOGLINES][LINELEN];
     char why[512];
     /* figures */
-    uint64_t nr_oom_kills, nr_poisoned, nr_checked_pages;
+    uint64_t nr_oom_kills, nr_poisoned, nr_checked_pages, nr_swapoff_ok, nr_swapoff_enomem;
     uint64_t vm[6]; /* the vmstat items of vm_names, at the end of the run */
 };
 
@@ -1686,6 +1686,46 @@ static void one_op(struct run *r)
         op_read(r);
 }
 
+/* swapoff(8): 0 and the device is gone, or VMSIM_SYS_ENOMEM when not every
+ * page fits back -- then the device stays and holds no page it did not
+ * hold before (no new slot is taken while it drains). The data checks
+ * that follow find any page lost either way. */
+static void op_swapoff(struct run *r)
+{
+    uint64_t total = 0, free_ = 0, total2 = 0, free2 = 0, anon = 0, shmem = 0, memfree = 0;
+    int rc;
+
+    vmsim_meminfo_get(r->sim, "SwapTotal", &total);
+    vmsim_meminfo_get(r->sim, "SwapFree", &free_);
+    oplog(r, "swapoff (swap used %llu KiB)", (unsigned long long)((total - free_) >> 10));
+    rc = vmsim_swapoff(r->sim);
+    vmsim_meminfo_get(r->sim, "SwapTotal", &total2);
+    vmsim_meminfo_get(r->sim, "SwapFree", &free2);
+    vmsim_meminfo_get(r->sim, "AnonPages", &anon);
+    vmsim_meminfo_get(r->sim, "Shmem", &shmem);
+    vmsim_meminfo_get(r->sim, "MemFree", &memfree);
+    oplog(r, "swapoff -> %d: SwapTotal %llu KiB SwapFree %llu KiB AnonPages %llu KiB Shmem "
+          "%llu KiB MemFree %llu KiB", rc, (unsigned long long)(total2 >> 10),
+          (unsigned long long)(free2 >> 10), (unsigned long long)(anon >> 10),
+          (unsigned long long)(shmem >> 10), (unsigned long long)(memfree >> 10));
+    if (rc == 0) {
+        r->nr_swapoff_ok++;
+        if (total2 != 0 || free2 != 0)
+            failf(r, "swapoff returned 0 but SwapTotal is %llu, SwapFree %llu",
+                  (unsigned long long)total2, (unsigned long long)free2);
+    } else if (rc == VMSIM_SYS_ENOMEM) {
+        r->nr_swapoff_enomem++;
+        if (total2 != total)
+            failf(r, "swapoff failed with ENOMEM but SwapTotal went from %llu to %llu",
+                  (unsigned long long)total, (unsigned long long)total2);
+        else if (free2 < free_)
+            failf(r, "swapoff failed with ENOMEM and took new slots: SwapFree %llu -> %llu",
+                  (unsigned long long)free_, (unsigned long long)free2);
+    } else {
+        failf(r, "swapoff returned %d (%s)", rc, vmsim_err_name(rc));
+    }
+}
+
 /* ---- a run ----------------------------------------------------------------- */
 
 /* What the runs exercised, summed over runs for the summary line. */
@@ -1769,10 +1809,7 @@ static bool run_seed(struct run *r, uint64_t seed, uint64_t nops, uint64_t run_l
             vmsim_meminfo_get(r->sim, "SwapTotal", &total);
             vmsim_meminfo_get(r->sim, "SwapFree", &free_);
             if (total - free_ < r->cfg.memory / 2) {
-                oplog(r, "swapoff");
-                rc = vmsim_swapoff(r->sim);
-                if (rc != 0)
-                    failf(r, "swapoff returned %d", rc);
+                op_swapoff(r);
                 sync_alive(r);
                 check_sim(r);
                 break;
@@ -1850,6 +1887,7 @@ static void test_differential(void **state)
     bool verbose = env_u64("DIFF_VERBOSE", 0) != 0;
     struct run *r = calloc(1, sizeof(*r));
     uint64_t done = 0, runs = 0, kills = 0, poisoned = 0, checked = 0, vm[6] = { 0 };
+    uint64_t swapoff_ok = 0, swapoff_enomem = 0;
     struct timespec t0, t1;
     double secs;
 
@@ -1869,6 +1907,8 @@ static void test_differential(void **state)
         kills += r->nr_oom_kills;
         poisoned += r->nr_poisoned;
         checked += r->nr_checked_pages;
+        swapoff_ok += r->nr_swapoff_ok;
+        swapoff_enomem += r->nr_swapoff_enomem;
         run_free(r);
         for (int i = 0; i < 6; i++)
             vm[i] += r->vm[i];
@@ -1884,6 +1924,8 @@ static void test_differential(void **state)
                   (unsigned long long)done, (unsigned long long)runs, secs,
                   secs > 0 ? (double)done / secs : 0.0, (unsigned long long)checked,
                   (unsigned long long)kills, (unsigned long long)poisoned);
+    print_message("differential: swapoff %llu done, %llu refused with ENOMEM\n",
+                  (unsigned long long)swapoff_ok, (unsigned long long)swapoff_enomem);
     print_message("differential: vmstat sums:");
     for (int i = 0; i < 6; i++)
         print_message(" %s %llu", vm_names[i], (unsigned long long)vm[i]);
