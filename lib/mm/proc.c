@@ -179,7 +179,6 @@ static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
 {
     int hl = (int)hugetlb_level(v);
 
-    v->flags |= VMSIM_VMA_NORESERVE;
     for (vmsim_vaddr_t va = v->start; va < v->end; va += LEVEL_SIZE(hl)) {
         int level, err;
         pte_t *s = vmsim__pt_walk(sim, parent->mm, va, hl, false, &level, &err), *d;
@@ -245,6 +244,11 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
     if (src->nr_vmas > 0)
         memcpy(dst->vmas, src->vmas, src->nr_vmas * sizeof(dst->vmas[0]));
     dst->nr_vmas = src->nr_vmas;
+    /* hugetlb reservations stay the parent's: the child's VMAs hold none,
+     * even if the fork fails before their pages are copied */
+    for (size_t i = 0; i < dst->nr_vmas; i++)
+        if (dst->vmas[i].flags & VMSIM_VMA_HUGETLB)
+            dst->vmas[i].flags |= VMSIM_VMA_NORESERVE;
     dst->total_vm = dst->hiwater_vm = src->total_vm;
     dst->data_vm = src->data_vm;
     dst->exec_vm = src->exec_vm;
