@@ -302,7 +302,9 @@ struct vmsim {
     uint32_t *swap_map;         /* per slot: entries referring to it | SWP_* */
     uint32_t *swap_cache;       /* slot -> pfn + 1 */
     uint8_t **slot_data;        /* track_data: slot -> 4 KiB, NULL = zeros */
-    uint64_t swap_cursor;       /* next-fit slot allocation */
+    uint64_t swap_fresh;        /* slots never used yet start here */
+    uint32_t *swap_free;        /* freed slots, a stack: O(1) allocation */
+    uint64_t nr_swap_free;
     bool swap_draining;         /* swapoff running: no new slots (SWP_WRITEOK off) */
 
     /* reclaim */
@@ -355,9 +357,18 @@ void vmsim__free(const struct vmsim *sim, void *ptr);
  * Returns 0 or VMSIM_ENOMEM with *arr unchanged. */
 int vmsim__grow(const struct vmsim *sim, void **arr, size_t *cap, size_t need, size_t size);
 
-/* Report one event to the user's callback, if any. */
-void vmsim__emit(struct vmsim *sim, vmsim_event_type type, vmsim_pid_t pid,
-                 vmsim_vaddr_t va, vmsim_pfn_t pfn, unsigned outcome, const char *cause);
+/* Report one event to the user's callback, if any (vmsim__emit counts it
+ * and calls out only when a callback is set). */
+void vmsim__emit_slow(struct vmsim *sim, vmsim_event_type type, vmsim_pid_t pid,
+                      vmsim_vaddr_t va, vmsim_pfn_t pfn, unsigned outcome, const char *cause);
+#define vmsim__emit(sim, type, pid, va, pfn, outcome, cause)                              \
+    do {                                                                                 \
+        struct vmsim *emit_sim_ = (sim);                                                 \
+        if (emit_sim_->cfg.on_event != NULL)                                             \
+            vmsim__emit_slow(emit_sim_, type, pid, va, pfn, outcome, cause);             \
+        else                                                                             \
+            emit_sim_->event_seq++;                                                      \
+    } while (0)
 
 static inline void count_vm_event(struct vmsim *sim, vmsim_vmstat_item item)
 {

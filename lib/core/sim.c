@@ -128,8 +128,8 @@ int vmsim__grow(const struct vmsim *sim, void **arr, size_t *cap, size_t need, s
     return 0;
 }
 
-void vmsim__emit(struct vmsim *sim, vmsim_event_type type, vmsim_pid_t pid,
-                 vmsim_vaddr_t va, vmsim_pfn_t pfn, unsigned outcome, const char *cause)
+void vmsim__emit_slow(struct vmsim *sim, vmsim_event_type type, vmsim_pid_t pid,
+                      vmsim_vaddr_t va, vmsim_pfn_t pfn, unsigned outcome, const char *cause)
 {
     vmsim_event_t ev;
 
@@ -324,11 +324,11 @@ void vmsim__flush_tlb_range(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr
     if (end - start > UCACHE_SIZE * PAGE_SIZE) {
         ucache_clear(mm);
     } else {
-        for (unsigned i = 0; i < UCACHE_SIZE; i++) {
-            /* only 4 KiB leaves are cached */
-            if (mm->uc[i].vpn >= (start >> PAGE_SHIFT) &&
-                mm->uc[i].vpn < (end + PAGE_SIZE - 1) >> PAGE_SHIFT)
-                mm->uc[i].vpn = UINT64_MAX;
+        /* only 4 KiB leaves are cached, each in its vpn's slot */
+        for (uint64_t vpn = start >> PAGE_SHIFT; vpn < (end + PAGE_SIZE - 1) >> PAGE_SHIFT;
+             vpn++) {
+            if (mm->uc[vpn & (UCACHE_SIZE - 1)].vpn == vpn)
+                mm->uc[vpn & (UCACHE_SIZE - 1)].vpn = UINT64_MAX;
         }
     }
     if (sim->tlb != NULL)

@@ -440,8 +440,10 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     ret = VMSIM__FALLBACK;
     if (vf.vma->flags & VMSIM_VMA_HUGETLB) {
         ret = vmsim__hugetlb_fault(&vf);
-    } else if (vf.vma->file == 0 && !(vf.vma->flags & VMSIM_VMA_SHARED)) {
-        /* __handle_mm_fault(): a huge PMD, or a THP for an empty one */
+    } else if (vf.vma->file == 0 && !(vf.vma->flags & VMSIM_VMA_SHARED) &&
+               (p->mm->nr_deposits != 0 || vmsim__thp_vma_allowed(sim, vf.vma))) {
+        /* __handle_mm_fault(): a huge PMD (every one has a deposit), or a
+         * THP for an empty one */
         pte_t *pmd = vmsim__pt_walk(sim, p->mm, vf.va, 1, true, &level, &err);
 
         if (pmd == NULL)

@@ -18,9 +18,10 @@ int vmsim__swap_init(struct vmsim *sim)
         return 0;
     sim->swap_map = vmsim__calloc(sim, sim->nr_swap_slots, sizeof(*sim->swap_map));
     sim->swap_cache = vmsim__calloc(sim, sim->nr_swap_slots, sizeof(*sim->swap_cache));
+    sim->swap_free = vmsim__malloc(sim, sim->nr_swap_slots * sizeof(*sim->swap_free));
     if (sim->cfg.track_data)
         sim->slot_data = vmsim__calloc(sim, sim->nr_swap_slots, sizeof(*sim->slot_data));
-    if (sim->swap_map == NULL || sim->swap_cache == NULL ||
+    if (sim->swap_map == NULL || sim->swap_cache == NULL || sim->swap_free == NULL ||
         (sim->cfg.track_data && sim->slot_data == NULL)) {
         vmsim__swap_destroy(sim);
         return VMSIM_ENOMEM;
@@ -37,6 +38,10 @@ void vmsim__swap_destroy(struct vmsim *sim)
     vmsim__free(sim, sim->slot_data);
     vmsim__free(sim, sim->swap_map);
     vmsim__free(sim, sim->swap_cache);
+    vmsim__free(sim, sim->swap_free);
+    sim->swap_free = NULL;
+    sim->nr_swap_free = 0;
+    sim->swap_fresh = 0;
     sim->slot_data = NULL;
     sim->swap_map = NULL;
     sim->swap_cache = NULL;
@@ -50,28 +55,27 @@ bool vmsim__swap_available(const struct vmsim *sim)
 
 int vmsim__swap_alloc(struct vmsim *sim, uint64_t *slot)
 {
-    /* Next fit from a cursor, so pages reclaimed together sit together
-     * (as Linux's per-cluster allocation keeps them) and readahead finds
-     * them again. */
+    /* Fresh slots in order, so pages reclaimed together sit together (as
+     * Linux's per-cluster allocation keeps them) and readahead finds them
+     * again; then the most recently freed slot. O(1) either way. */
     if (!vmsim__swap_available(sim))
         return VMSIM_ENOSPC;
-    for (uint64_t n = 0; n < sim->nr_swap_slots; n++) {
-        uint64_t s = sim->swap_cursor;
-
-        sim->swap_cursor = (s + 1) % sim->nr_swap_slots;
-        if (sim->swap_map[s] == 0) {
-            sim->nr_swap_used++;
-            *slot = s;
-            return 0;
-        }
-    }
-    return VMSIM_ENOSPC;
+    if (sim->swap_fresh < sim->nr_swap_slots)
+        *slot = sim->swap_fresh++;
+    else if (sim->nr_swap_free > 0)
+        *slot = sim->swap_free[--sim->nr_swap_free];
+    else
+        return VMSIM_ENOSPC;
+    VMSIM_ASSERT(sim->swap_map[*slot] == 0);
+    sim->nr_swap_used++;
+    return 0;
 }
 
 static void slot_release(struct vmsim *sim, uint64_t slot)
 {
     sim->swap_map[slot] = 0;
     sim->nr_swap_used--;
+    sim->swap_free[sim->nr_swap_free++] = (uint32_t)slot;
     if (sim->slot_data != NULL) {
         vmsim__free(sim, sim->slot_data[slot]);
         sim->slot_data[slot] = NULL;
