@@ -2,7 +2,7 @@
 # Install the Debian packages libvmsim needs to build and test, if missing.
 # As root this runs apt-get; otherwise it prints the command to run.
 set -eu
-pkgs="cmake gcc make pkg-config libjansson-dev uthash-dev libcmocka-dev zlib1g-dev"
+pkgs="cmake gcc make pkg-config libjansson-dev uthash-dev libcmocka-dev zlib1g-dev parallel"
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

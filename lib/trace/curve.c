@@ -12,7 +12,7 @@
  * the time slot of its last use, in a bitmap of slots; a Fenwick tree
  * counts the marks of each 64-slot word, so the pages used later, the
  * marks after the page's own, are pages - (marks up to its slot): O(log n)
- * in structures of 1/4 and 1/64 byte per slot, which stay in cache. A
+ * in structures of 1/8 and 1/16 byte per slot, which stay in cache. A
  * reference moves the page's mark to the next slot. Slots run out after
  * `tcap` references: then the live marks are renumbered 0 .. pages - 1 in
  * order (owner[] maps a slot back to its page) and the bitmap and tree
@@ -73,6 +73,7 @@ struct vmsim_curve {
     uint64_t chunk_cvpn;
     uint32_t chunk_idx;
     uint32_t pages;
+    uint32_t max; /* the largest size wanted; 0: every size */
 
     /* References are queued and taken BATCH at a time, in three sweeps
      * (find the chunk slots, then the entries, then apply), prefetching
@@ -83,9 +84,9 @@ struct vmsim_curve {
         int32_t pid;
         uint32_t handle;
         size_t slot; /* the chunk hash's first probe */
-    } q[64];
+    } q[BATCH];
     uint32_t qn;
-    uint32_t depth[64]; /* LRU: the batch's stack depths, 0 for a first use */
+    uint32_t depth[BATCH]; /* LRU: the batch's stack depths, 0 for a first use */
 
     uint64_t refs, cold;
     uint64_t *hist; /* hist[d], d = 1 .. pages */
@@ -377,22 +378,27 @@ static inline void seg_set(uint32_t *seg, uint32_t size, uint32_t pos, uint32_t 
     }
 }
 
+/* Depth of a page that was referenced but sank below the largest size
+ * wanted (c->max): its order there does not matter to any size wanted. */
+#define OVER UINT32_MAX
+
 static int opt_run(vmsim_curve_t *c)
 {
     size_t n = c->log_n;
     uint32_t pages = c->pages, size = 1, depth = 0;
+    uint32_t w = c->max != 0 && c->max < pages ? c->max : pages; /* stack depth kept */
     uint32_t *next = NULL, *seg = NULL, *stk = NULL, *pos = NULL, *prio = NULL;
     int rc = VMSIM_ENOMEM;
 
-    while (size < pages + 2)
+    while (size < w + 2)
         size *= 2;
     next = malloc((n ? n : 1) * sizeof(*next));
     seg = calloc(2 * (size_t)size, sizeof(*seg));
-    stk = malloc(((size_t)pages + 2) * sizeof(*stk));
+    stk = malloc(((size_t)w + 2) * sizeof(*stk));
     pos = malloc(((size_t)pages + 1) * sizeof(*pos)); /* also next-use scratch */
     prio = malloc(((size_t)pages + 1) * sizeof(*prio));
     if (next == NULL || seg == NULL || stk == NULL || pos == NULL || prio == NULL ||
-        grow_hist(c, (size_t)pages + 2) < 0)
+        grow_hist(c, (size_t)w + 2) < 0)
         goto out;
     /* next[t]: the next reference to the page of reference t (NONE: never) */
     for (uint32_t p = 0; p < pages; p++)
@@ -402,12 +408,15 @@ static int opt_run(vmsim_curve_t *c)
         pos[c->log[t]] = (uint32_t)t;
     }
     for (uint32_t p = 0; p < pages; p++)
-        pos[p] = 0; /* depth 0: not in the stack */
+        pos[p] = 0; /* depth 0: not referenced yet */
     for (size_t t = 0; t < n; t++) {
         uint32_t x = c->log[t], nu = next[t], d = pos[x], cur, sink, sv;
 
-        if (d == 0) {
-            d = ++depth;
+        if (d == 0) { /* a first reference: counted as cold already */
+            d = depth < w ? ++depth : w + 1;
+        } else if (d == OVER) {
+            d = w + 1;
+            c->hist[d]++; /* a miss at every size wanted */
         } else {
             c->hist[d]++;
         }
@@ -437,9 +446,13 @@ static int opt_run(vmsim_curve_t *c)
             sv = prio[y];
             cur = j;
         }
-        stk[d] = sink;
-        pos[sink] = d;
-        seg_set(seg, size, d, sv);
+        if (d <= w) {
+            stk[d] = sink;
+            pos[sink] = d;
+            seg_set(seg, size, d, sv);
+        } else {
+            pos[sink] = OVER;
+        }
     }
     rc = 0;
 out:
@@ -580,15 +593,17 @@ int vmsim_curve_finish(vmsim_curve_t *c, const uint64_t **misses, size_t *n)
 
         if (c->kind == VMSIM_CURVE_OPT && (rc = opt_run(c)) < 0)
             return c->error = rc;
-        c->misses = malloc((c->pages ? c->pages : 1) * sizeof(*c->misses));
+        c->n = c->max != 0 && c->max < c->pages ? c->max : c->pages;
+        c->misses = malloc((c->n ? c->n : 1) * sizeof(*c->misses));
         if (c->misses == NULL)
             return c->error = VMSIM_ENOMEM;
         acc = c->cold;
-        for (uint32_t k = c->pages; k >= 1; k--) {
+        for (size_t d = c->n + 1; d < c->hist_cap; d++)
+            acc += c->hist[d]; /* deeper than every size wanted */
+        for (size_t k = c->n; k >= 1; k--) {
             c->misses[k - 1] = acc;
             acc += c->hist[k];
         }
-        c->n = c->pages;
         c->finished = true;
         free(c->log); /* OPT's string is not needed any more */
         c->log = NULL;
@@ -596,6 +611,14 @@ int vmsim_curve_finish(vmsim_curve_t *c, const uint64_t **misses, size_t *n)
     }
     *misses = c->misses;
     *n = c->n;
+    return 0;
+}
+
+int vmsim_curve_set_max(vmsim_curve_t *c, uint64_t max_pages)
+{
+    if (c->refs != 0 || c->finished)
+        return VMSIM_EINVAL;
+    c->max = max_pages >= MAX_PAGES ? 0 : (uint32_t)max_pages;
     return 0;
 }
 
@@ -649,6 +672,7 @@ static int check_model(const vmsim_t *sim, const vmsim_curve_t *c, vmsim_curve_i
     size_t nr = vmsim_pids(sim, NULL, 0);
     vmsim_pid_t *pids = malloc((nr ? nr : 1) * sizeof(*pids));
     uint64_t minflt = 0, majflt = 0, resident;
+    vmsim_pid_t forked = 0;
 
     if (pids == NULL)
         return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory reading the processes");
@@ -659,6 +683,8 @@ static int check_model(const vmsim_t *sim, const vmsim_curve_t *c, vmsim_curve_i
         if (vmsim_proc_info(sim, pids[i], &pi) == 0) {
             minflt += pi.minflt;
             majflt += pi.majflt;
+            if ((pi.ppid != 0 || pi.cow != 0) && forked == 0)
+                forked = pi.pid;
         }
     }
     free(pids);
@@ -673,6 +699,12 @@ static int check_model(const vmsim_t *sim, const vmsim_curve_t *c, vmsim_curve_i
                                 "the trace, whose %" PRIu64 " pages do not all fit without "
                                 "reclaim; give more --memory",
                                 cfg->memory, (uint64_t)c->pages);
+    if (forked != 0)
+        return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                "no one-pass curve: process %d was forked or copied on write: "
+                                "pages shared after fork are one frame, not one page per "
+                                "process; sweep it with replays instead",
+                                (int)forked);
     if (minflt + majflt != c->pages)
         return vmsim__error_set(err, VMSIM_ENOTSUP,
                                 "no one-pass curve: the trace faults %" PRIu64 " times but "
@@ -698,8 +730,8 @@ static int check_model(const vmsim_t *sim, const vmsim_curve_t *c, vmsim_curve_i
 }
 
 int vmsim_curve_ex(const char *path, const vmsim_replay_options_t *opt, vmsim_curve_kind kind,
-                   uint64_t **misses_out, size_t *n_out, vmsim_curve_info_t *info,
-                   vmsim_trace_error_t *err)
+                   uint64_t max_pages, uint64_t **misses_out, size_t *n_out,
+                   vmsim_curve_info_t *info, vmsim_trace_error_t *err)
 {
     vmsim_replay_options_t o;
     vmsim_trace_override_t *ov;
@@ -725,21 +757,26 @@ int vmsim_curve_ex(const char *path, const vmsim_replay_options_t *opt, vmsim_cu
         vmsim__error_set(err, VMSIM_EINVAL, "unknown curve kind %d", (int)kind);
         return VMSIM_REPLAY_BAD_TRACE;
     }
-    ov = malloc((nr + 2) * sizeof(*ov));
-    if (ov == NULL || vmsim_curve_create(kind, &pass.c) < 0) {
+    ov = malloc((nr + 3) * sizeof(*ov));
+    if (ov == NULL || vmsim_curve_create(kind, &pass.c) < 0 ||
+        vmsim_curve_set_max(pass.c, max_pages) < 0) {
+        vmsim_curve_destroy(pass.c);
         free(ov);
         vmsim__error_set(err, VMSIM_ENOMEM, "out of memory starting the curve");
         return VMSIM_REPLAY_INTERNAL;
     }
+    /* the textbook profile unless the caller's overrides say otherwise */
+    ov[0].key = "profile";
+    ov[0].value = "textbook";
     if (nr > 0)
-        memcpy(ov, opt->overrides, nr * sizeof(*ov));
+        memcpy(ov + 1, opt->overrides, nr * sizeof(*ov));
     /* no pressure in the pass: every page stays, and OPT needs no pre-pass */
-    ov[nr].key = "resident_limit";
-    ov[nr].value = "0";
-    ov[nr + 1].key = "policy";
-    ov[nr + 1].value = "lru";
+    ov[nr + 1].key = "resident_limit";
+    ov[nr + 1].value = "0";
+    ov[nr + 2].key = "policy";
+    ov[nr + 2].value = "lru";
     o.overrides = ov;
-    o.nr_overrides = nr + 2;
+    o.nr_overrides = nr + 3;
     o.on_fail = NULL;
     pass.user = o.on_access;
     pass.user_ctx = o.access_ctx;
@@ -783,5 +820,5 @@ int vmsim_curve_ex(const char *path, const vmsim_replay_options_t *opt, vmsim_cu
 int vmsim_curve(const char *path, const vmsim_replay_options_t *opt, vmsim_curve_kind kind,
                 uint64_t **misses_out, size_t *n_out, vmsim_trace_error_t *err)
 {
-    return vmsim_curve_ex(path, opt, kind, misses_out, n_out, NULL, err);
+    return vmsim_curve_ex(path, opt, kind, 0, misses_out, n_out, NULL, err);
 }

@@ -25,6 +25,9 @@
  * policy lru, resident_limit 2 048 pages, 256 MiB of RAM and 128 MiB of
  * swap, so only the limit reclaims (lackey-hits: no limit).
  *
+ * The trace is written by a child process, so the peak RSS printed is the
+ * reader's and the replay's alone (plus this small program).
+ *
  * Checks: replay status OK; JSON and JSON Lines end with an `expect` of the
  * exact minflt and majflt (refmodel.c's LRU misses: first touches minor,
  * re-faults major) and every check must hold; for all three the process's
@@ -39,6 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vmsim/trace.h>
 #include <vmsim/vmsim.h>
@@ -146,6 +152,42 @@ static int write_trace(enum fmt fmt, const char *path, uint64_t n, uint64_t *min
     return 0;
 }
 
+/* write_trace in a child process, so that its page array does not count in
+ * this process's peak RSS (the readers' memory must be seen alone). */
+static int generate(enum fmt fmt, const char *path, uint64_t n, uint64_t *minflt,
+                    uint64_t *majflt)
+{
+    uint64_t counts[2];
+    int fd[2], status;
+    pid_t child;
+
+    if (pipe(fd) != 0)
+        return -1;
+    child = fork();
+    if (child < 0)
+        return -1;
+    if (child == 0) {
+        int rc = write_trace(fmt, path, n, &counts[0], &counts[1]);
+
+        close(fd[0]);
+        if (rc == 0 && write(fd[1], counts, sizeof(counts)) != (ssize_t)sizeof(counts))
+            rc = -1;
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(fd[1]);
+    if (read(fd[0], counts, sizeof(counts)) != (ssize_t)sizeof(counts)) {
+        close(fd[0]);
+        waitpid(child, &status, 0);
+        return -1;
+    }
+    close(fd[0]);
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    *minflt = counts[0];
+    *majflt = counts[1];
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const names[] = {"json", "jsonl", "lackey", "lackey-hits"};
@@ -176,8 +218,8 @@ int main(int argc, char **argv)
         n /= 10;
     if (argc == 4)
         n = strtoull(argv[3], NULL, 10);
-    if (n == 0 || write_trace(fmt >= FMT_LACKEY ? FMT_LACKEY : fmt, argv[2], n, &minflt,
-                              &majflt) != 0)
+    if (n == 0 || generate(fmt >= FMT_LACKEY ? FMT_LACKEY : fmt, argv[2], n, &minflt,
+                           &majflt) != 0)
         return 1;
     if (fmt == FMT_LACKEY_HITS)
         majflt = 0; /* every page stays */

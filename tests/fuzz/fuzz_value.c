@@ -610,14 +610,21 @@ static void run_parsers(const char *s, size_t msg_len)
         if (rc != 0 || b != (const uint8_t *)s || nb != len)
             fuzz_fail("vmsim__parse_bytes(\"%.80s\"): plain text not taken as it is", s);
     } else {
-        bool ok = len > 2 && (len - 2) % 2 == 0;
+        bool even = len > 2 && (len - 2) % 2 == 0, ok = even;
 
         for (size_t i = 2; ok && i < len; i++)
             ok = is_hex(s[i]);
-        if (ok && (len - 2) / 2 > sizeof(bytes)) {
-            if (rc != VMSIM_ENOMEM)
+        if (even && (len - 2) / 2 > sizeof(bytes)) {
+            /* too long for buf: ENOMEM (the length is checked before the
+             * digits, so whatever they are), or EPARSE */
+            if (rc != VMSIM_ENOMEM && rc != VMSIM_EPARSE)
+                fuzz_fail("vmsim__parse_bytes(\"%.80s\") = %d for %zu bytes into %zu", s, rc,
+                          (len - 2) / 2, sizeof(bytes));
+            if (ok && rc != VMSIM_ENOMEM)
                 fuzz_fail("vmsim__parse_bytes(\"%.80s\") = %d, not ENOMEM for %zu bytes", s, rc,
                           (len - 2) / 2);
+            if (rc == VMSIM_ENOMEM && msg_len > 0 && memchr(msg, '\0', msg_len) == NULL)
+                fuzz_fail("vmsim__parse_bytes(\"%.80s\"): message not NUL-terminated", s);
         } else if (ok != (rc == 0)) {
             fuzz_fail("vmsim__parse_bytes(\"%.80s\") = %d, the reference disagrees", s, rc);
         } else if (rc == 0) {

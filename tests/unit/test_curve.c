@@ -177,20 +177,25 @@ static size_t distinct(const struct ref *r, size_t n)
     return d;
 }
 
-/* The builder's curve of r. */
-static uint64_t *builder_curve(vmsim_curve_kind kind, const struct ref *r, size_t n,
-                               size_t *len)
+/* The builder's curve of r, sizes 1 .. max (0: all). */
+static uint64_t *builder_curve_max(vmsim_curve_kind kind, const struct ref *r, size_t n,
+                                   size_t max, size_t *len)
 {
     vmsim_curve_t *c;
     const uint64_t *m;
     uint64_t *copy;
 
     assert_int_equal(vmsim_curve_create(kind, &c), 0);
+    assert_int_equal(vmsim_curve_set_max(c, max), 0);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(vmsim_curve_ref(c, r[i].pid, r[i].vpn), 0);
+    assert_int_equal(vmsim_curve_set_max(c, 3), VMSIM_EINVAL);
     assert_int_equal(vmsim_curve_refs(c), n);
     assert_int_equal(vmsim_curve_finish(c, &m, len), 0);
-    assert_int_equal(vmsim_curve_pages(c), *len);
+    if (max == 0)
+        assert_int_equal(vmsim_curve_pages(c), *len);
+    else
+        assert_int_equal(*len, max < vmsim_curve_pages(c) ? max : vmsim_curve_pages(c));
     copy = malloc((*len ? *len : 1) * sizeof(*copy));
     assert_non_null(copy);
     memcpy(copy, m, *len * sizeof(*m));
@@ -200,6 +205,12 @@ static uint64_t *builder_curve(vmsim_curve_kind kind, const struct ref *r, size_
     assert_int_equal(vmsim_curve_ref(c, 1, 1), VMSIM_EINVAL);
     vmsim_curve_destroy(c);
     return copy;
+}
+
+static uint64_t *builder_curve(vmsim_curve_kind kind, const struct ref *r, size_t n,
+                               size_t *len)
+{
+    return builder_curve_max(kind, r, n, 0, len);
 }
 
 /* ---- the builder ----------------------------------------------------------------- */
@@ -272,6 +283,17 @@ static void test_random_strings(void **state)
                 assert_true(opt[k - 1] <= lru[k - 1]);
                 if (k > 1) /* stack algorithms: no Belady anomaly */
                     assert_true(lru[k - 1] <= lru[k - 2] && opt[k - 1] <= opt[k - 2]);
+            }
+            /* a largest size: the same curve, cut there */
+            for (size_t max = 1; max <= d + 5; max += d / 3 + 1) {
+                for (int k = 0; k < 2; k++) {
+                    size_t len;
+                    uint64_t *cut = builder_curve_max((vmsim_curve_kind)k, r, n, max, &len);
+
+                    assert_int_equal(len, max < d ? max : d);
+                    assert_memory_equal(cut, k == 0 ? lru : opt, len * sizeof(*cut));
+                    free(cut);
+                }
             }
             free(lru);
             free(opt);
@@ -365,7 +387,7 @@ static void check_trace(const char *path)
         vmsim_replay_options_init(&opt);
         opt.overrides = ov;
         opt.nr_overrides = 2;
-        status = vmsim_curve_ex(path, &opt, (vmsim_curve_kind)p, &m, &n, &info, &err);
+        status = vmsim_curve_ex(path, &opt, (vmsim_curve_kind)p, 0, &m, &n, &info, &err);
         if (status != VMSIM_REPLAY_OK)
             fail_msg("%s: curve %s: status %d: %s", path, policies[p], status, err.text);
         assert_int_equal(n, info.pages);
@@ -435,7 +457,12 @@ static void test_refused(void **state)
         {"fork", "{\"op\": \"touch\", \"addr\": \"a\", \"len\": \"4p\"}, "
                  "{\"op\": \"fork\", \"child\": 2}, "
                  "{\"op\": \"touch\", \"pid\": 2, \"addr\": \"a\", \"len\": \"4p\", \"access\": \"r\"}",
-         "not those of its page references alone"},
+         "process 2 was forked"},
+        {"cow", "{\"op\": \"touch\", \"addr\": \"a\", \"len\": \"4p\"}, "
+                "{\"op\": \"fork\", \"child\": 2}, "
+                "{\"op\": \"w\", \"pid\": 2, \"addr\": \"a\"}, "
+                "{\"op\": \"w\", \"pid\": 2, \"addr\": \"a+1p\"}",
+         "process 2 was forked or copied on write"},
         {"munmap", "{\"op\": \"touch\", \"addr\": \"a\", \"len\": \"4p\"}, "
                    "{\"op\": \"munmap\", \"addr\": \"a\", \"len\": \"2p\"}",
          "user pages are resident at the end"},
@@ -456,7 +483,7 @@ static void test_refused(void **state)
         fprintf(f, "{\"vmsim\": 1, \"system\": {\"profile\": \"textbook\", \"memory\": \"%s\", "
                    "\"swap\": \"1MiB\"}, \"events\": [{\"op\": \"mmap\", \"len\": \"64p\", "
                    "\"prot\": \"rw\", \"flags\": \"private|anonymous\", \"as\": \"a\"}, %s]}\n",
-                i == 2 ? "64KiB" : "16MiB", cases[i].events);
+                strcmp(cases[i].name, "small") == 0 ? "64KiB" : "16MiB", cases[i].events);
         assert_int_equal(fclose(f), 0);
         assert_int_equal(vmsim_curve(path, NULL, VMSIM_CURVE_LRU, &m, &n, &err),
                          VMSIM_REPLAY_BAD_TRACE);
@@ -467,6 +494,8 @@ static void test_refused(void **state)
     /* the linux profile's zero page: a read then a write faults twice */
     snprintf(path, sizeof(path), "%s/tc_refused_zero.json", VMSIM_BINARY_DIR);
     {
+        const vmsim_trace_override_t linux_profile[] = {{"profile", "linux"}};
+        vmsim_replay_options_t opt;
         vmsim_trace_error_t err;
         uint64_t *m = NULL;
         size_t n = 0;
@@ -479,7 +508,18 @@ static void test_refused(void **state)
                    "{\"op\": \"refs\", \"base\": \"a\", \"pages\": [0, 1], \"access\": \"r\"}, "
                    "{\"op\": \"refs\", \"base\": \"a\", \"pages\": [0, 1]}]}\n");
         assert_int_equal(fclose(f), 0);
+        /* the pass is textbook unless told otherwise: then it is a curve */
         assert_int_equal(vmsim_curve(path, NULL, VMSIM_CURVE_OPT, &m, &n, &err),
+                         VMSIM_REPLAY_OK);
+        assert_int_equal(n, 2);
+        assert_int_equal(m[0], 4);
+        assert_int_equal(m[1], 2);
+        free(m);
+        m = NULL;
+        vmsim_replay_options_init(&opt);
+        opt.overrides = linux_profile;
+        opt.nr_overrides = 1;
+        assert_int_equal(vmsim_curve(path, &opt, VMSIM_CURVE_OPT, &m, &n, &err),
                          VMSIM_REPLAY_BAD_TRACE);
         assert_non_null(strstr(err.text, "faults 4 times but touches 2 distinct pages"));
         /* a bad trace is the replay's error; a bad kind is refused */
