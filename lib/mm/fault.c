@@ -649,7 +649,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     pte_t *e = NULL;
 
     if (p != NULL && p->pid == pid && (va & (PAGE_SIZE - 1)) + size <= PAGE_SIZE &&
-        (unsigned)kind <= VMSIM_EXEC && sim->access_hook == NULL) {
+        (unsigned)kind <= VMSIM_EXEC) {
         if (sim->tlb == NULL) {
             const struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
 
@@ -659,6 +659,8 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
             e = vmsim__tlb_lookup(sim->tlb, (uint32_t)pid, va, kind);
         }
         if (e != NULL && pte_allows(*e, kind)) {
+            if (sim->access_hook != NULL)
+                sim->access_hook(sim->access_hook_ctx, pid, va, kind);
             *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
             sim->now++;
             vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);

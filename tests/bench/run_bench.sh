@@ -9,7 +9,10 @@
 #    references of each trace, every policy, 1/10/50 % (skip with
 #    BENCH_VALIDATE=0, or when python3 is missing; seq: 600 000 refs).
 # 3. Runs every benchmark, one process each, one after the other (never two
-#    at once), and prints one table; DATADIR/results.txt keeps a copy.
+#    at once): policy replay, the TLB-hit loop, host memory (machine sizes,
+#    bytes per resident page, address-space spread), the trace readers
+#    (JSON, JSON Lines, lackey) and the one-pass fault curves; prints one
+#    table; DATADIR/results.txt keeps a copy.
 #
 # Environment: BENCH_QUICK=1 (short traces and loops, for development),
 # BENCH_RUNS=N (median of N runs; default 3, create/destroy 5),
