@@ -47,6 +47,8 @@ static ssize_t raw_read(struct source *s, void *dst, size_t n)
     if (s->fd < 0) {
         size_t k = s->mem_len - s->mem_pos < n ? s->mem_len - s->mem_pos : n;
 
+        if (k == 0)
+            return 0; /* also an empty buffer, which may be NULL */
         memcpy(dst, s->mem + s->mem_pos, k);
         s->mem_pos += k;
         return (ssize_t)k;
@@ -487,7 +489,8 @@ int vmsim__output_write(struct vmsim__output *o, const void *buf, size_t n,
         if (n >= OUT_SIZE)
             return write_all(o, buf, n, err);
     }
-    memcpy(o->buf + o->n, buf, n);
+    if (n > 0)
+        memcpy(o->buf + o->n, buf, n);
     o->n += n;
     return 0;
 }
