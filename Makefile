@@ -4,10 +4,12 @@
 #               (plain build, then an ASan+UBSan build)
 JOBS   ?= 2
 BUILD  ?= build
+FUZZ   ?= build-fuzz
+FUZZ_SECONDS ?= 60
 SAN    ?= build-san
 CMAKE  ?= cmake
 
-.PHONY: all deps build demo test test-plain test-san bench soak clean
+.PHONY: all deps build demo test test-plain test-san bench soak fuzz clean
 
 all: build
 
@@ -46,5 +48,13 @@ bench: deps
 soak: build
 	$(CMAKE) --build $(BUILD) --target soak
 
+# libFuzzer targets (docs/fuzzing.md), each run FUZZ_SECONDS, one after the
+# other; needs clang and libclang-rt-14-dev. Crashes: $(FUZZ)/fuzz/artifacts/.
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang libclang-rt-14-dev"; exit 1; }
+	CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVMSIM_FUZZ=ON
+	$(CMAKE) --build $(FUZZ) -j $(JOBS) --target fuzz_targets
+	sh tests/fuzz/run_fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(SAN) $(BUILD)-bench
+	rm -rf $(BUILD) $(SAN) $(BUILD)-bench $(FUZZ)

@@ -400,7 +400,9 @@ int vmsim_sysctl_set(vmsim_t *sim, const char *key, const char *value)
 
             if (err < 0)
                 return err;
-            *(int *)((char *)&sim->cfg + ints[i].off) = (int)v;
+            int iv = (int)v;
+
+            memcpy((char *)&sim->cfg + ints[i].off, &iv, sizeof(iv));
             return 0;
         }
     }

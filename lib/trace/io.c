@@ -211,7 +211,8 @@ int vmsim__input_line(struct vmsim__input *in, size_t max, unsigned lineno, cons
     size_t scanned = 0;
 
     for (;;) {
-        const char *start = in->buf + in->pos;
+        /* no pointer arithmetic on a buffer not allocated yet */
+        const char *start = in->buf != NULL ? in->buf + in->pos : NULL;
         const char *nl = scanned < in->len - in->pos
                              ? memchr(start + scanned, '\n', in->len - in->pos - scanned)
                              : NULL;

@@ -267,7 +267,7 @@ static int lackey_next(struct vmsim__reader *base, const struct vmsim__event **e
         if (r->line < UINT32_MAX)
             r->line++;
         /* the usual case: a whole line in the buffer */
-        p = in->buf + in->pos;
+        p = in->buf != NULL ? in->buf + in->pos : NULL; /* before the first fill */
         nl = in->len > in->pos ? memchr(p, '\n', in->len - in->pos) : NULL;
         if (nl != NULL && (size_t)(nl - p) <= VMSIM__LINE_MAX) {
             n = (size_t)(nl - p);
