@@ -336,21 +336,30 @@ static void meminfo_text(const vmsim_t *sim, FILE *out)
     }
 }
 
-static int meminfo_json_object(const vmsim_t *sim, json_t *obj)
+/* A counter list as a JSON object of name: value. */
+static int counters_json_object(const vmsim_t *sim, json_t *obj,
+                                size_t (*read)(const vmsim_t *, uint64_t *, size_t),
+                                const char *(*name_of)(size_t), size_t count)
 {
-    uint64_t v[VMSIM_MEMINFO__COUNT] = {0};
-    size_t n = vmsim_meminfo_read(sim, v, VMSIM_MEMINFO__COUNT);
+    uint64_t v[(size_t)VMSIM_VMSTAT__COUNT + (size_t)VMSIM_MEMINFO__COUNT] = {0};
+    size_t n = read(sim, v, count);
     int bad = 0;
 
-    if (n > VMSIM_MEMINFO__COUNT)
-        n = VMSIM_MEMINFO__COUNT;
+    if (n > count)
+        n = count;
     for (size_t i = 0; i < n; i++) {
-        const char *name = vmsim_meminfo_name(i);
+        const char *name = name_of(i);
 
         if (name != NULL)
             bad |= set_u64(obj, name, v[i]);
     }
     return bad ? VMSIM_ENOMEM : 0;
+}
+
+static int meminfo_json_object(const vmsim_t *sim, json_t *obj)
+{
+    return counters_json_object(sim, obj, vmsim_meminfo_read, vmsim_meminfo_name,
+                                VMSIM_MEMINFO__COUNT);
 }
 
 /* /proc/vmstat: "name value" per line. */
@@ -372,19 +381,8 @@ static void vmstat_text(const vmsim_t *sim, FILE *out)
 
 static int vmstat_json_object(const vmsim_t *sim, json_t *obj)
 {
-    uint64_t v[VMSIM_VMSTAT__COUNT] = {0};
-    size_t n = vmsim_vmstat_read(sim, v, VMSIM_VMSTAT__COUNT);
-    int bad = 0;
-
-    if (n > VMSIM_VMSTAT__COUNT)
-        n = VMSIM_VMSTAT__COUNT;
-    for (size_t i = 0; i < n; i++) {
-        const char *name = vmsim_vmstat_name(i);
-
-        if (name != NULL)
-            bad |= set_u64(obj, name, v[i]);
-    }
-    return bad ? VMSIM_ENOMEM : 0;
+    return counters_json_object(sim, obj, vmsim_vmstat_read, vmsim_vmstat_name,
+                                VMSIM_VMSTAT__COUNT);
 }
 
 /* ---- maps -------------------------------------------------------------- */
