@@ -200,7 +200,7 @@ enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
 /* A small direct-mapped cache of leaf-entry pointers, the simulator's own
  * shortcut past the 4-level walk when the simulated TLB is off. It is
  * invisible: every shootdown clears it, and a hit re-checks the entry. */
-#define UCACHE_SIZE 64
+#define UCACHE_SIZE 1024
 struct vmsim__ucache {
     uint64_t vpn;
     pte_t *pte;
@@ -320,8 +320,6 @@ struct vmsim {
     struct vmsim__proc *current;/* the process whose call is running */
     struct vmsim__tlb *tlb;     /* NULL with the TLB off */
     int64_t tlb_asid;           /* the address space the TLB runs, -1: none yet */
-    vmsim_vaddr_t pre_va;       /* a TLB lookup vmsim_access() made for the slow path */
-    pte_t *pre_pte;
     void (*touch)(void *, struct vmsim_policy_ctx *, vmsim_pfn_t, vmsim_access_kind);
     vmsim_access_fn access_hook;
     void *access_hook_ctx;
@@ -426,6 +424,28 @@ static inline pte_t *pt_table(const struct vmsim *sim, vmsim_pfn_t pfn)
  */
 pte_t *vmsim__pt_walk(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t va,
                       int leaf, bool alloc, int *level, int *err);
+/* vmsim__pt_walk(sim, mm, va, 0, false, level, &err), inline: the leaf
+ * entry for va (or a huge leaf above it, *level its level), NULL when a
+ * table is missing. For the hot lookups (rmap, faults). */
+static inline pte_t *pt_lookup(const struct vmsim *sim, const struct vmsim__mm *mm,
+                               vmsim_vaddr_t va, int *level)
+{
+    pte_t *table = pt_table(sim, mm->pgd);
+
+    for (int l = PT_LEVELS - 1; l > 0; l--) {
+        pte_t e = table[PT_INDEX(va, l)];
+
+        if (pte_none(e))
+            return NULL;
+        if (pte_huge(e)) {
+            *level = l;
+            return &table[PT_INDEX(va, l)];
+        }
+        table = pt_table(sim, pte_pfn(e));
+    }
+    *level = 0;
+    return &table[PT_INDEX(va, 0)];
+}
 /* Free the tables covering [addr, end) that no VMA needs any more, as
  * Linux's free_pgd_range(): floor is the previous VMA's end (or 0),
  * ceiling the next VMA's start (or 0 for "the top"). Entries in the range

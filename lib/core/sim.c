@@ -218,7 +218,6 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
     if (err < 0)
         goto fail;
     sim->tlb_asid = -1;
-    sim->pre_va = UINT64_MAX;
     sim->touch = sim->policy->touch;
     if (cfg->tlb.enabled) {
         err = vmsim__tlb_create(sim, &cfg->tlb, &sim->tlb);

@@ -424,7 +424,7 @@ static int segv(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va, int 
 /* The fault proper, for a canonical user address. A get_user_pages()
  * fault (gup) raises no signal: the caller just stops. */
 static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
-                    vmsim_access_kind kind, bool gup)
+                    vmsim_access_kind kind, bool gup, pte_t *leaf)
 {
     struct fault vf = { .sim = sim, .proc = p, .mm = p->mm, .kind = kind };
     int level, err, ret;
@@ -438,7 +438,12 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     vf.pgoff = vf.vma->pgoff + (vf.va - vf.vma->start) / PAGE_SIZE;
 
     ret = VMSIM__FALLBACK;
-    if (vf.vma->flags & VMSIM_VMA_HUGETLB) {
+    if (leaf != NULL && !(vf.vma->flags & VMSIM_VMA_HUGETLB)) {
+        /* The caller's walk reached a PTE table, so the PMD is neither
+         * empty nor huge: no THP fault, and no walk to repeat. */
+        vf.pte = leaf;
+        ret = handle_pte_fault(&vf);
+    } else if (vf.vma->flags & VMSIM_VMA_HUGETLB) {
         ret = vmsim__hugetlb_fault(&vf);
     } else if (vf.vma->file == 0 && !(vf.vma->flags & VMSIM_VMA_SHARED) &&
                (p->mm->nr_deposits != 0 || vmsim__thp_vma_allowed(sim, vf.vma))) {
@@ -486,7 +491,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
 int vmsim__handle_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
                         vmsim_access_kind kind)
 {
-    return do_fault(sim, p, va, kind, false);
+    return do_fault(sim, p, va, kind, false, NULL);
 }
 
 /* ---- the access path --------------------------------------------------- */
@@ -527,7 +532,7 @@ static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *m
  * the walk's memory references in the cost model). With the TLB off, the
  * walk is shortcut by the mm's private cache of 4 KiB leaf pointers. */
 static inline pte_t *translate(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
-                               vmsim_access_kind kind)
+                               vmsim_access_kind kind, pte_t **leaf)
 {
     pte_t *e;
     int level = 0;
@@ -538,25 +543,24 @@ static inline pte_t *translate(struct vmsim *sim, struct vmsim__proc *p, vmsim_v
         if (uc->vpn == va >> PAGE_SHIFT)
             return uc->pte;
         e = mmu_walk_level(sim, p->mm, va, &level);
-        if (e != NULL && level == 0 && pte_hw_present(*e)) {
-            uc->vpn = va >> PAGE_SHIFT;
-            uc->pte = e;
+        if (e != NULL && level == 0) {
+            if (pte_hw_present(*e)) {
+                uc->vpn = va >> PAGE_SHIFT;
+                uc->pte = e;
+            }
+            *leaf = e;
         }
         return e;
     }
-    if (sim->pre_va == va) {
-        /* vmsim_access() looked this access up in the TLB */
-        sim->pre_va = UINT64_MAX;
-        e = sim->pre_pte;
-    } else {
-        e = vmsim__tlb_lookup(sim->tlb, (uint32_t)p->pid, va, kind);
-    }
+    e = vmsim__tlb_lookup(sim->tlb, (uint32_t)p->pid, va, kind);
     if (e != NULL)
         return e;
     e = mmu_walk_level(sim, p->mm, va, &level);
     vmsim__charge(sim, VMSIM_COST_walk_level, (uint64_t)(PT_LEVELS - level));
     if (e != NULL && pte_hw_present(*e))
         vmsim__tlb_fill(sim->tlb, (uint32_t)p->pid, va, level, e, kind);
+    if (e != NULL && level == 0)
+        *leaf = e;
     return e;
 }
 
@@ -574,7 +578,7 @@ static inline bool pte_allows(pte_t e, vmsim_access_kind kind)
 static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
                        vmsim_access_kind kind)
 {
-    pte_t *e;
+    pte_t *e, *leaf = NULL;
     int ret;
 
     vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
@@ -589,19 +593,19 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
     if (sim->access_hook != NULL)
         sim->access_hook(sim->access_hook_ctx, p->pid, va, kind);
     sim->now++;
-    e = translate(sim, p, va, kind);
+    e = translate(sim, p, va, kind, &leaf);
     if (e != NULL && pte_allows(*e, kind)) {
         *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
         if ((sim->touch != NULL || sim->last_access != NULL) && !pte_special(*e))
             vmsim__policy_touch(sim, pte_pfn(*e), kind);
         return 0;
     }
-    ret = do_fault(sim, p, va, kind, false);
+    ret = do_fault(sim, p, va, kind, false, leaf);
     if (ret >= 0 && p->alive) {
         /* the access the fault made possible. No flush is needed: a fault
          * only fills or changes an entry in place, and every path that
          * moves a leaf (split, collapse, unmap) shoots its range down. */
-        e = translate(sim, p, va, kind);
+        e = translate(sim, p, va, kind, &leaf);
         if (e != NULL && pte_allows(*e, kind)) {
             *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
             if (!pte_special(*e))
@@ -618,7 +622,7 @@ int vmsim__populate_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t
 
     if (e != NULL && pte_allows(*e, kind))
         return 0;
-    return do_fault(sim, p, va, kind, true);
+    return do_fault(sim, p, va, kind, true, NULL);
 }
 
 static struct vmsim__proc *access_proc(struct vmsim *sim, vmsim_pid_t pid)
@@ -632,55 +636,65 @@ static struct vmsim__proc *access_proc(struct vmsim *sim, vmsim_pid_t pid)
     return p;
 }
 
-static int access_slow(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
-                       vmsim_access_kind kind, unsigned *outcome);
+/* Out of line, so that the hit path below needs no stack frame. */
+__attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
+                                                 vmsim_vaddr_t va, uint64_t size,
+                                                 vmsim_access_kind kind, unsigned *outcome);
+
+/* A hit the policy sees: out of line, called last, so the hit path
+ * itself needs no stack frame. */
+__attribute__((noinline)) static int access_hit_touch(struct vmsim *sim, pte_t e,
+                                                      vmsim_access_kind kind)
+{
+    vmsim__policy_touch(sim, pte_pfn(e), kind);
+    return 0;
+}
 
 /*
- * The hit path, kept small: the same process as the last call, one page,
- * no observer, and a translation that is cached and allows the access.
- * Everything else (and every fault) takes access_slow(). last_proc is
- * cleared when its process dies or the system panics, so a cached
- * process is alive.
+ * The hit path, kept small and free of calls but the last: the same
+ * process as the last call, one page, no observer, and a translation that
+ * is cached (the ucache, or the MRU entry of the 4K L1 set) and allows
+ * the access. Everything else (and every fault) takes access_slow(), which
+ * looks the access up afresh, so a TLB hit is counted once, here or there.
+ * last_proc is cleared when its process dies or the system panics, so a
+ * cached process is alive.
  */
 int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
                  vmsim_access_kind kind, unsigned *outcome)
 {
     struct vmsim__proc *p = sim->last_proc;
-    pte_t *e = NULL;
+    pte_t *e;
 
-    if (p != NULL && p->pid == pid && (va & (PAGE_SIZE - 1)) + size <= PAGE_SIZE &&
-        (unsigned)kind <= VMSIM_EXEC) {
-        if (sim->tlb == NULL) {
-            const struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+    if (p == NULL || p->pid != pid || size > PAGE_SIZE - (va & (PAGE_SIZE - 1)) ||
+        (unsigned)kind > VMSIM_EXEC || sim->access_hook != NULL)
+        return access_slow(sim, pid, va, size, kind, outcome);
+    if (sim->tlb == NULL) {
+        const struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
 
-            if (uc->vpn == va >> PAGE_SHIFT)
-                e = uc->pte;
-        } else if (sim->tlb_asid == pid) {
-            e = vmsim__tlb_lookup(sim->tlb, (uint32_t)pid, va, kind);
-        }
-        if (e != NULL && pte_allows(*e, kind)) {
-            if (sim->access_hook != NULL)
-                sim->access_hook(sim->access_hook_ctx, pid, va, kind);
-            *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
-            sim->now++;
-            vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
-            if (sim->touch != NULL || sim->last_access != NULL)
-                vmsim__policy_touch(sim, pte_pfn(*e), kind);
-            if (outcome != NULL)
-                *outcome = 0;
-            return 0;
-        }
-        if (sim->tlb != NULL && sim->tlb_asid == pid) {
-            /* the TLB was asked already: the slow path uses this answer */
-            sim->pre_va = va;
-            sim->pre_pte = e;
-        }
+        if (uc->vpn != va >> PAGE_SHIFT || !pte_allows(*uc->pte, kind))
+            return access_slow(sim, pid, va, size, kind, outcome);
+        e = uc->pte;
+    } else {
+        if (sim->tlb_asid != pid)
+            return access_slow(sim, pid, va, size, kind, outcome);
+        e = vmsim__tlb_lookup_mru(sim->tlb, (uint32_t)pid, va, kind);
+        if (e == NULL || !pte_allows(*e, kind))
+            return access_slow(sim, pid, va, size, kind, outcome);
+        sim->tlb->stats.hits++;
     }
-    return access_slow(sim, pid, va, size, kind, outcome);
+    *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
+    sim->now++;
+    vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
+    if (outcome != NULL)
+        *outcome = 0;
+    if (sim->touch != NULL || sim->last_access != NULL)
+        return access_hit_touch(sim, *e, kind);
+    return 0;
 }
 
-static int access_slow(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
-                       vmsim_access_kind kind, unsigned *outcome)
+__attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
+                                                 vmsim_vaddr_t va, uint64_t size,
+                                                 vmsim_access_kind kind, unsigned *outcome)
 {
     struct vmsim__proc *p, *saved;
     vmsim_vaddr_t page, last;

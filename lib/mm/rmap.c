@@ -15,8 +15,8 @@ static int visit(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vm
                  vmsim_vaddr_t va, vmsim_pfn_t pfn, vmsim__rmap_fn fn, void *arg,
                  uint32_t *left)
 {
-    int level, err;
-    pte_t *e = vmsim__pt_walk(sim, p->mm, va, 0, false, &level, &err);
+    int level;
+    pte_t *e = pt_lookup(sim, p->mm, va, &level);
 
     if (e == NULL || !pte_present(*e) || pte_special(*e) || pte_pfn(*e) != pfn)
         return 0;

@@ -32,61 +32,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define KEY_VALID (1ull << 63)
-
-#ifdef __SIZEOF_INT128__
-#define HAVE_U128 1
-__extension__ typedef unsigned __int128 u128;
-#endif
-
-struct tlb_entry {
-    uint64_t key;   /* KEY_VALID | vpn << 2 | level; 0 when empty */
-    pte_t *pte;     /* the cached leaf entry; never dereferenced here */
-    uint64_t stamp; /* tick of the last use; 0 when empty */
-    uint32_t asid;
-    uint32_t span;  /* level of the translated page (>= the key's level) */
-};
-
-struct tlb_array {
-    struct tlb_entry *e;
-    struct tlb_entry **mru; /* per set: the entry with the newest stamp, or an empty one */
-    uint64_t set_mask; /* nr_sets - 1 when nr_sets is a power of two */
-#ifdef HAVE_U128
-    u128 set_magic;    /* otherwise: 2^128 / nr_sets, rounded up (see set_index) */
-#endif
-    uint64_t tick;     /* the last stamp given */
-    uint32_t nr_at[3]; /* valid entries by key level: lookups skip an empty level */
-    uint32_t nr_sets, ways;
-    bool pow2;
-    bool pieces; /* may hold pieces of larger pages: flushes scan it all */
-};
-
-/*
- * What the hot path needs for one access kind: the MRU pointers of its 4K
- * L1 array and the set mask. An array whose set count is not a power of
- * two gets a one-slot table pointing at an always-empty entry instead, so
- * that the hot path misses and the slow path computes the modulo.
- */
-struct tlb_hot {
-    struct tlb_entry **mru;
-    uint64_t mask;
-};
-
-struct vmsim__tlb {
-    struct tlb_hot hot[3]; /* by vmsim_access_kind: READ, WRITE (dTLB 4K), EXEC (ITLB) */
-    vmsim_tlb_stats_t stats;
-    struct tlb_array l1d[3]; /* dTLB by level: 4K, 2M, 1G (1G: ways 0 if absent) */
-    struct tlb_array itlb;   /* 4K entries only */
-    struct tlb_array l2;     /* 4K and 2M entries */
-    bool pcid;
-    bool has_current; /* a switch has happened: `current` is meaningful */
-    uint32_t current;
-    struct tlb_entry none;       /* always empty */
-    struct tlb_entry *none_mru;  /* -> none: the hot table of a non-power-of-two L1 */
-    size_t nr_entries;
-    struct tlb_entry entries[];
-};
-
 /* An inclusive byte range of one asid (or of all) that a flush clears. */
 struct flush_range {
     uint64_t first, last;
@@ -96,7 +41,7 @@ struct flush_range {
 
 static inline uint64_t make_key(uint64_t vpn, int level)
 {
-    return KEY_VALID | vpn << 2 | (uint64_t)level;
+    return vmsim__tlb_key(vpn, level);
 }
 
 static inline uint64_t level_shift(int level)
@@ -359,8 +304,8 @@ static struct tlb_entry *huge_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsi
  * arrays, then the L2, whose hits are refilled into the L1 of the access
  * type. Levels an array holds no entry of are skipped.
  */
-__attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint32_t asid,
-                                                    vmsim_vaddr_t va, bool ifetch)
+pte_t *vmsim__tlb_lookup_slow(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
+                              bool ifetch)
 {
     uint64_t vpn = va >> PAGE_SHIFT;
     bool huge = !ifetch && (tlb->l1d[1].nr_at[1] | tlb->l1d[2].nr_at[2]) != 0;
@@ -398,21 +343,6 @@ __attribute__((noinline)) static pte_t *lookup_slow(struct vmsim__tlb *tlb, uint
  * L1 array (the ITLB or the dTLB's 4K array), when its set count is a
  * power of two (the default 16); the rest out of line, so that this needs
  * no stack frame. kind must be a valid vmsim_access_kind. */
-pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
-                         vmsim_access_kind kind)
-{
-    const struct tlb_hot *h = &tlb->hot[kind];
-    uint64_t vpn = va >> PAGE_SHIFT;
-    const struct tlb_entry *e = h->mru[vpn & h->mask];
-
-    VMSIM_ASSERT((unsigned)kind <= VMSIM_EXEC);
-    if (e->key == make_key(vpn, 0) && e->asid == asid) {
-        tlb->stats.hits++;
-        return e->pte;
-    }
-    return lookup_slow(tlb, asid, va, kind == VMSIM_EXEC);
-}
-
 void vmsim__tlb_fill(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va, int level,
                      pte_t *pte, vmsim_access_kind kind)
 {

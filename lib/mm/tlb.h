@@ -32,6 +32,7 @@
 #ifndef VMSIM_MM_TLB_H
 #define VMSIM_MM_TLB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -40,7 +41,63 @@
  * this flushes the whole address space instead (arch/x86/mm/tlb.c). */
 #define VMSIM__TLB_FLUSH_CEILING 33
 
-struct vmsim__tlb; /* opaque to the rest of the library */
+/* The TLB, in the open so that the hit path of vmsim__tlb_lookup() can be
+ * inlined into the access path; only mm/tlb.c touches the fields. */
+#define KEY_VALID (1ull << 63)
+
+#ifdef __SIZEOF_INT128__
+#define HAVE_U128 1
+__extension__ typedef unsigned __int128 u128;
+#endif
+
+struct tlb_entry {
+    uint64_t key;   /* KEY_VALID | vpn << 2 | level; 0 when empty */
+    pte_t *pte;     /* the cached leaf entry; never dereferenced here */
+    uint64_t stamp; /* tick of the last use; 0 when empty */
+    uint32_t asid;
+    uint32_t span;  /* level of the translated page (>= the key's level) */
+};
+
+struct tlb_array {
+    struct tlb_entry *e;
+    struct tlb_entry **mru; /* per set: the entry with the newest stamp, or an empty one */
+    uint64_t set_mask; /* nr_sets - 1 when nr_sets is a power of two */
+#ifdef HAVE_U128
+    u128 set_magic;    /* otherwise: 2^128 / nr_sets, rounded up (see set_index) */
+#endif
+    uint64_t tick;     /* the last stamp given */
+    uint32_t nr_at[3]; /* valid entries by key level: lookups skip an empty level */
+    uint32_t nr_sets, ways;
+    bool pow2;
+    bool pieces; /* may hold pieces of larger pages: flushes scan it all */
+};
+
+/*
+ * What the hot path needs for one access kind: the MRU pointers of its 4K
+ * L1 array and the set mask. An array whose set count is not a power of
+ * two gets a one-slot table pointing at an always-empty entry instead, so
+ * that the hot path misses and the slow path computes the modulo.
+ */
+struct tlb_hot {
+    struct tlb_entry **mru;
+    uint64_t mask;
+};
+
+struct vmsim__tlb {
+    struct tlb_hot hot[3]; /* by vmsim_access_kind: READ, WRITE (dTLB 4K), EXEC (ITLB) */
+    vmsim_tlb_stats_t stats;
+    struct tlb_array l1d[3]; /* dTLB by level: 4K, 2M, 1G (1G: ways 0 if absent) */
+    struct tlb_array itlb;   /* 4K entries only */
+    struct tlb_array l2;     /* 4K and 2M entries */
+    bool pcid;
+    bool has_current; /* a switch has happened: `current` is meaningful */
+    uint32_t current;
+    struct tlb_entry none;       /* always empty */
+    struct tlb_entry *none_mru;  /* -> none: the hot table of a non-power-of-two L1 */
+    size_t nr_entries;
+    struct tlb_entry entries[];
+};
+
 
 /*
  * Build the TLBs described by cfg, allocating from sim's allocator (sim
@@ -69,12 +126,45 @@ void vmsim__tlb_destroy(const struct vmsim *sim, struct vmsim__tlb *tlb);
  * flushes: check *pte before trusting it.
  *
  * Cost: a hit on the most recently used entry of its 4K L1 set (repeated
- * use of a page, or a loop over up to 16 consecutive pages) is about 20
- * instructions with no store but the hit counter; other L1 hits, L2 hits
- * and misses take an out-of-line path.
+ * use of a page, or a loop over up to 16 consecutive pages) is inline,
+ * about 10 instructions with no store but the hit counter; other L1 hits,
+ * L2 hits and misses take vmsim__tlb_lookup_slow().
  */
-pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
-                         vmsim_access_kind kind);
+pte_t *vmsim__tlb_lookup_slow(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
+                              bool ifetch);
+
+static inline uint64_t vmsim__tlb_key(uint64_t vpn, int level)
+{
+    return KEY_VALID | vpn << 2 | (uint64_t)level;
+}
+
+/* The hot part of vmsim__tlb_lookup(): the MRU entry of va's 4K L1 set,
+ * if it holds va for asid. Counts nothing and changes nothing: a caller
+ * that uses the answer counts the hit (stats.hits++) itself. */
+static inline pte_t *vmsim__tlb_lookup_mru(const struct vmsim__tlb *tlb, uint32_t asid,
+                                           vmsim_vaddr_t va, vmsim_access_kind kind)
+{
+    const struct tlb_hot *h = &tlb->hot[kind];
+    uint64_t vpn = va >> PAGE_SHIFT;
+    const struct tlb_entry *e = h->mru[vpn & h->mask];
+
+    VMSIM_ASSERT((unsigned)kind <= VMSIM_EXEC);
+    if (e->key == vmsim__tlb_key(vpn, 0) && e->asid == asid)
+        return e->pte;
+    return NULL;
+}
+
+static inline pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
+                                       vmsim_access_kind kind)
+{
+    pte_t *pte = vmsim__tlb_lookup_mru(tlb, asid, va, kind);
+
+    if (pte != NULL) {
+        tlb->stats.hits++;
+        return pte;
+    }
+    return vmsim__tlb_lookup_slow(tlb, asid, va, kind == VMSIM_EXEC);
+}
 
 /*
  * After a page walk for an access of `kind`: cache the translation of va
