@@ -459,7 +459,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     if (ret == VMSIM__FALLBACK) {
         vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 0, true, &level, &err);
         ret = vf.pte == NULL ? err : handle_pte_fault(&vf);
-    } else if (ret >= 0 && !(vf.vma->flags & VMSIM_VMA_HUGETLB)) {
+    } else if (ret >= 0 && leaf == NULL && !(vf.vma->flags & VMSIM_VMA_HUGETLB)) {
         vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 1, false, &level, &err);
     }
     if (ret == VMSIM__EKILLED) {

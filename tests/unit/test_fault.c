@@ -259,10 +259,67 @@ static void test_oom_without_swap_kills(void **state)
     test_sim_free(sim);
 }
 
+/* Each fault event names the frame the faulting entry maps afterwards:
+ * zero-fill, swap-in and cow faults alike (a regression: a fault that
+ * reused the caller's walk once reported the page table's frame). The
+ * trace is small enough to check by hand: 64 pages written twice under a
+ * resident limit of 16 pages, so the second pass swaps every page in. */
+struct fault_log {
+    unsigned nr;
+};
+
+static vmsim_pfn_t last_pfn;
+
+static void log_fault(void *ctx, const vmsim_event_t *ev)
+{
+    struct fault_log *log = ctx;
+
+    if (ev->type == VMSIM_EV_FAULT) {
+        log->nr++;
+        last_pfn = ev->pfn;
+    }
+}
+
+static void test_fault_event_names_the_frame(void **state)
+{
+    struct fault_log log = { 0 };
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_vaddr_t va;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_TEXTBOOK);
+    cfg.memory = 64 * MiB;
+    cfg.swap = 64 * MiB;
+    cfg.resident_limit = 16 * 4096;
+    cfg.on_event = log_fault;
+    cfg.event_ctx = &log;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "init", 0), 0);
+    va = test_mmap_anon(sim, 1, 0, 64 * 4096, VMSIM_PROT_READ | VMSIM_PROT_WRITE, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned i = 0; i < 64; i++) {
+            vmsim_pte_info_t pte;
+            unsigned before = log.nr;
+
+            last_pfn = UINT64_MAX;
+            assert_int_equal(vmsim_access(sim, 1, va + i * 4096ull, 1, VMSIM_WRITE, NULL), 0);
+            assert_int_equal(log.nr, before + 1);
+            assert_int_equal(vmsim_pte_lookup(sim, 1, va + i * 4096ull, &pte), 0);
+            assert_true(pte.present);
+            assert_int_equal(last_pfn, pte.pfn);
+        }
+    }
+    assert_int_equal(test_info(sim, 1).minflt, 64);
+    assert_int_equal(test_info(sim, 1).majflt, 64);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_every_page),
+        cmocka_unit_test(test_fault_event_names_the_frame),
         cmocka_unit_test(test_read_maps_zero_page),
         cmocka_unit_test(test_textbook_read_allocates),
         cmocka_unit_test(test_vmpte_1gib),
