@@ -707,8 +707,6 @@ void vmsim__kmsg_destroy(struct vmsim *sim);
 /* A frame for a user page: anonymous, page cache or shmem. Returns 0 or
  * VMSIM_EOOM. The frame has refcount 1 and no flags but PG_ALLOCATED. */
 int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn);
-/* Drop one reference; frees the frame at zero. */
-void vmsim__put_page(struct vmsim *sim, vmsim_pfn_t pfn);
 void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn);
 void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn);
 /* Map pfn (a cache page) at va for one more entry: mapcount, RSS, Mapped. */
@@ -740,6 +738,19 @@ static inline vmsim_pfn_t folio_head(const struct vmsim *sim, vmsim_pfn_t pfn)
 static inline bool folio_large(const struct vmsim *sim, vmsim_pfn_t head)
 {
     return (sim->frames[head].flags & PG_HEAD) != 0;
+}
+
+void vmsim__put_page_slow(struct vmsim *sim, vmsim_pfn_t pfn);
+/* Drop one reference; frees the frame (or the whole folio) at zero. */
+static inline void vmsim__put_page(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = &sim->frames[pfn];
+
+    if (!(f->flags & (PG_HEAD | PG_TAIL)) && f->refcount > 1) {
+        f->refcount--;
+        return;
+    }
+    vmsim__put_page_slow(sim, pfn);
 }
 /* A THP's PMD mappings live in the refcount field of its second frame
  * (Linux's _entire_mapcount); the head's refcount is the folio's. */

@@ -66,7 +66,7 @@ int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
     return 0;
 }
 
-void vmsim__put_page(struct vmsim *sim, vmsim_pfn_t pfn)
+void vmsim__put_page_slow(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     vmsim_pfn_t head = folio_head(sim, pfn);
     struct vmsim__frame *f = pfn_frame(sim, head);
@@ -605,7 +605,20 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
         /* the access the fault made possible. No flush is needed: a fault
          * only fills or changes an entry in place, and every path that
          * moves a leaf (split, collapse, unmap) shoots its range down. */
-        e = translate(sim, p, va, kind, &leaf);
+        if (sim->tlb == NULL && leaf != NULL) {
+            /* The fault filled the entry the walk found, in place; no
+             * fault frees a table of its own process. Cache it as the
+             * walk would. */
+            e = leaf;
+            if (pte_hw_present(*e)) {
+                struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+
+                uc->vpn = va >> PAGE_SHIFT;
+                uc->pte = e;
+            }
+        } else {
+            e = translate(sim, p, va, kind, &leaf);
+        }
         if (e != NULL && pte_allows(*e, kind)) {
             *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
             if (!pte_special(*e))

@@ -283,6 +283,55 @@ static void write_slot(struct vmsim *sim, vmsim_pfn_t pfn, uint64_t slot)
     vmsim__charge(sim, VMSIM_COST_swap_out, 1);
 }
 
+/*
+ * The common case of reclaim under a resident limit, with the general
+ * path's effect and without its detours: an anonymous 4 KiB page mapped
+ * by one entry, held by nothing else, not in the swap cache yet. The
+ * general path would add it to the swap cache, walk the rmap, write it
+ * and delete it from the cache again, which comes to this: a new slot,
+ * the entry becomes a swap entry, the page is written and freed. Returns
+ * 1 when the page is not such a page (or its mapping is not found): the
+ * caller takes the general path.
+ */
+static int evict_anon_once(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    vmsim_vaddr_t va = f->index << PAGE_SHIFT;
+
+    if ((f->flags & (PG_ANON | PG_SWAPCACHE | PG_SHMEM | PG_HEAD | PG_TAIL)) != PG_ANON ||
+        f->mapcount != 1 || f->refcount != 1)
+        return 1;
+    for (size_t i = 0; i < sim->nr_procs; i++) {
+        struct vmsim__proc *p = sim->procs[i];
+        uint64_t slot;
+        int level, err;
+        pte_t *e;
+
+        if (p->mm == NULL)
+            continue;
+        e = pt_lookup(sim, p->mm, va, &level);
+        if (e == NULL || level != 0 || !pte_present(*e) || pte_special(*e) ||
+            pte_pfn(*e) != pfn)
+            continue;
+        err = vmsim__swap_alloc(sim, &slot);
+        if (err < 0)
+            return err;
+        f->refcount++; /* as the swap cache would: the page outlives its unmapping */
+        vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
+        *e = swp_entry(0, slot);
+        sim->swap_map[slot] = 1 | SWP_EVICTED;
+        p->mm->rss[MM_SWAPENTS]++;
+        vmsim__page_remove_rmap(sim, p->mm, pfn);
+        write_slot(sim, pfn, slot);
+        vmsim__emit(sim, VMSIM_EV_SWAP_OUT, p->pid, va, pfn, 0, "swap-out");
+        sim->evict_pid = p->pid;
+        sim->evict_va = va;
+        vmsim__put_page(sim, pfn);
+        return 0;
+    }
+    return 1;
+}
+
 /* An anonymous page goes to swap: a slot (kept if it has one and is
  * clean), every mapping becomes a swap entry, the page is written if
  * dirty, then freed. */
@@ -291,10 +340,13 @@ static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
     struct vmsim__frame *f = pfn_frame(sim, pfn);
     struct unmap_state st = { 0, false, 0, 0 };
     uint64_t slot;
+    int err = evict_anon_once(sim, pfn);
+
+    if (err <= 0)
+        return err;
 
     if (!(f->flags & PG_SWAPCACHE)) {
-        int err = vmsim__swap_alloc(sim, &slot);
-
+        err = vmsim__swap_alloc(sim, &slot);
         if (err < 0)
             return err;
         /* add_to_swap() */
