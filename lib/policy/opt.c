@@ -33,12 +33,18 @@
 #include "policy/policy_internal.h"
 #include "vmsim/error.h"
 
+/* A heap slot holds the frame and its key side by side, so that sifting
+ * compares slots without a trip through a per-pfn array. */
+struct slot {
+    uint64_t key; /* the frame's next use, as last read */
+    uint32_t pfn;
+};
+
 struct opt {
-    uint32_t *heap;  /* frames; heap[0] has the farthest next use */
-    uint32_t *pos;   /* per pfn: its index in heap[] */
-    uint64_t *key;   /* per pfn: its next use, as last read */
-    uint32_t *stash; /* pinned tops set aside during select_victim */
-    uint32_t nr;     /* frames in the heap (all admitted frames) */
+    struct slot *heap; /* heap[0] has the farthest next use */
+    uint32_t *pos;     /* per pfn: its index in heap[] */
+    uint32_t *stash;   /* pinned tops set aside during select_victim */
+    uint32_t nr;       /* frames in the heap (all admitted frames) */
 };
 
 static void opt_destroy(void *state)
@@ -49,7 +55,6 @@ static void opt_destroy(void *state)
         return;
     free(o->heap);
     free(o->pos);
-    free(o->key);
     free(o->stash);
     free(o);
 }
@@ -66,9 +71,8 @@ static int opt_create(uint32_t nr_frames, const char *params, void **state)
         return VMSIM_ENOMEM;
     o->heap = calloc(n, sizeof(*o->heap));
     o->pos = calloc(n, sizeof(*o->pos));
-    o->key = calloc(n, sizeof(*o->key));
     o->stash = calloc(n, sizeof(*o->stash));
-    if (o->heap == NULL || o->pos == NULL || o->key == NULL || o->stash == NULL) {
+    if (o->heap == NULL || o->pos == NULL || o->stash == NULL) {
         opt_destroy(o);
         return VMSIM_ENOMEM;
     }
@@ -76,70 +80,72 @@ static int opt_create(uint32_t nr_frames, const char *params, void **state)
     return 0;
 }
 
-/* Whether frame a ranks above frame b: later next use, then lower pfn. */
-static bool above(const struct opt *o, uint32_t a, uint32_t b)
+/* Whether slot a ranks above slot b: later next use, then lower pfn. */
+static inline bool above(const struct slot *a, const struct slot *b)
 {
-    return o->key[a] > o->key[b] || (o->key[a] == o->key[b] && a < b);
+    return a->key > b->key || (a->key == b->key && a->pfn < b->pfn);
 }
 
-static void place(struct opt *o, uint32_t i, uint32_t f)
+static inline void place(struct opt *o, uint32_t i, struct slot s)
 {
-    o->heap[i] = f;
-    o->pos[f] = i;
+    o->heap[i] = s;
+    o->pos[s.pfn] = i;
 }
 
 static void sift_up(struct opt *o, uint32_t i)
 {
-    uint32_t f = o->heap[i];
+    struct slot s = o->heap[i];
 
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
 
-        if (!above(o, f, o->heap[parent]))
+        if (!above(&s, &o->heap[parent]))
             break;
         place(o, i, o->heap[parent]);
         i = parent;
     }
-    place(o, i, f);
+    place(o, i, s);
 }
 
 static void sift_down(struct opt *o, uint32_t i)
 {
-    uint32_t f = o->heap[i];
+    struct slot s = o->heap[i];
 
     for (;;) {
         uint64_t l = 2 * (uint64_t)i + 1, c = l;
 
         if (l >= o->nr)
             break;
-        if (l + 1 < o->nr && above(o, o->heap[l + 1], o->heap[l]))
+        if (l + 1 < o->nr && above(&o->heap[l + 1], &o->heap[l]))
             c = l + 1;
-        if (!above(o, o->heap[c], f))
+        if (!above(&o->heap[c], &s))
             break;
         place(o, i, o->heap[c]);
         i = (uint32_t)c;
     }
-    place(o, i, f);
+    place(o, i, s);
 }
 
-/* Restore the heap order around index i after its frame's key changed. */
+/* Restore the heap order around index i after its key changed. */
 static void fix(struct opt *o, uint32_t i)
 {
-    if (i > 0 && above(o, o->heap[i], o->heap[(i - 1) / 2]))
+    if (i > 0 && above(&o->heap[i], &o->heap[(i - 1) / 2]))
         sift_up(o, i);
     else
         sift_down(o, i);
 }
 
-static void push(struct opt *o, uint32_t f)
+static void push(struct opt *o, uint32_t f, uint64_t key)
 {
-    place(o, o->nr++, f);
+    struct slot s = { key, f };
+
+    place(o, o->nr++, s);
     sift_up(o, o->nr - 1);
 }
 
 static void remove_at(struct opt *o, uint32_t i)
 {
-    uint32_t last = o->heap[--o->nr];
+    struct slot last = o->heap[--o->nr];
 
     if (i == o->nr)
         return;
@@ -151,21 +157,21 @@ static void opt_admit(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 {
     struct opt *o = state;
 
-    o->key[pfn] = vmsim_policy_next_use(ctx, pfn);
-    push(o, (uint32_t)pfn);
+    push(o, (uint32_t)pfn, vmsim_policy_next_use(ctx, pfn));
 }
 
 static void opt_touch(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn,
                       vmsim_access_kind kind)
 {
     struct opt *o = state;
+    uint32_t i = o->pos[pfn];
     uint64_t k = vmsim_policy_next_use(ctx, pfn);
 
     (void)kind;
-    if (k == o->key[pfn])
+    if (k == o->heap[i].key)
         return;
-    o->key[pfn] = k;
-    fix(o, o->pos[pfn]);
+    o->heap[i].key = k;
+    fix(o, i);
 }
 
 static void opt_forget(void *state, vmsim_pfn_t pfn)
@@ -179,17 +185,17 @@ static void opt_forget(void *state, vmsim_pfn_t pfn)
  * whose next-use answers keep changing during one call. */
 static int scan_all(struct opt *o, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *victim)
 {
-    uint32_t best = UINT32_MAX;
+    const struct slot *best = NULL;
 
     for (uint32_t i = 0; i < o->nr; i++) {
-        uint32_t f = o->heap[i];
+        const struct slot *s = &o->heap[i];
 
-        if (!vmsim_frame_is_pinned(ctx, f) && (best == UINT32_MAX || above(o, f, best)))
-            best = f;
+        if (!vmsim_frame_is_pinned(ctx, s->pfn) && (best == NULL || above(s, best)))
+            best = s;
     }
-    if (best == UINT32_MAX)
+    if (best == NULL)
         return VMSIM_EOOM;
-    *victim = best;
+    *victim = best->pfn;
     return 0;
 }
 
@@ -201,15 +207,15 @@ static int opt_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *
     int rc = VMSIM_EOOM;
 
     while (o->nr > 0) {
-        uint32_t top = o->heap[0];
+        uint32_t top = o->heap[0].pfn;
         uint64_t k = vmsim_policy_next_use(ctx, top);
 
         if (budget-- == 0) {
             rc = scan_all(o, ctx, victim);
             break;
         }
-        if (k != o->key[top]) {
-            o->key[top] = k; /* stale: re-rank it and look again */
+        if (k != o->heap[0].key) {
+            o->heap[0].key = k; /* stale: re-rank it and look again */
             sift_down(o, 0);
             continue;
         }
@@ -222,8 +228,12 @@ static int opt_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *
         rc = 0;
         break;
     }
-    while (nr_stashed > 0)
-        push(o, o->stash[--nr_stashed]);
+    /* pushed back with their keys re-read: the same keys, as nothing ran */
+    while (nr_stashed > 0) {
+        uint32_t f = o->stash[--nr_stashed];
+
+        push(o, f, vmsim_policy_next_use(ctx, f));
+    }
     return rc;
 }
 
