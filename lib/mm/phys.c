@@ -174,7 +174,10 @@ void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order)
     VMSIM_ASSERT(pfn < sim->nr_frames);
     VMSIM_ASSERT((sim->frames[pfn].flags & PG_ALLOCATED) != 0);
     VMSIM_ASSERT((pfn & (((uint64_t)1 << order) - 1)) == 0);
-    memset(&sim->frames[pfn], 0, sizeof(sim->frames[0]) << order);
+    if (order == 0)
+        sim->frames[pfn] = (struct vmsim__frame){ 0 }; /* no call to memset */
+    else
+        memset(&sim->frames[pfn], 0, sizeof(sim->frames[0]) << order);
     sim->vmstat[VMSIM_VMSTAT_PGFREE] += (uint64_t)1 << order;
     while (order < NR_ORDERS - 1) {
         vmsim_pfn_t buddy = pfn ^ ((uint64_t)1 << order);
