@@ -183,6 +183,11 @@ typedef struct vmsim_proc_info {
 /* Fill *out for pid, dead or alive (a dead process keeps its final
  * figures until spawned again). Returns 0 or VMSIM_ESRCH. */
 VMSIM_API int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_info_t *out);
+/* Whether pid is alive: 1 alive, 0 dead (exited or killed; its info
+ * stays until pid is spawned again), VMSIM_ESRCH never spawned. Cheap:
+ * the check a caller makes before every event, without filling a
+ * vmsim_proc_info_t. */
+VMSIM_API int vmsim_proc_alive(const vmsim_t *sim, vmsim_pid_t pid);
 
 /* "SIGSEGV", "SIGBUS", "SIGKILL", "SIGABRT" ("" for 0); never NULL. */
 VMSIM_API const char *vmsim_signal_name(int sig);

@@ -644,7 +644,9 @@ static struct vmsim__proc *access_proc(struct vmsim *sim, vmsim_pid_t pid)
 
     if (p == NULL || p->pid != pid) {
         p = vmsim__proc_find(sim, pid);
-        sim->last_proc = p;
+        /* only a live process is cached: the hit path trusts it */
+        if (p != NULL && p->alive)
+            sim->last_proc = p;
     }
     return p;
 }

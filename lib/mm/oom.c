@@ -87,6 +87,7 @@ static void panic(struct vmsim *sim, const char *why)
 {
     vmsim__kmsg(sim, "Kernel panic - not syncing: %s", why);
     sim->panicked = true;
+    sim->last_proc = NULL; /* every access now fails: no hit path */
     vmsim__emit(sim, VMSIM_EV_PANIC, 0, 0, UINT64_MAX, VMSIM_OUT_PANIC, why);
 }
 

@@ -421,6 +421,19 @@ size_t vmsim_pids(const vmsim_t *sim, vmsim_pid_t *out, size_t n)
     return sim->nr_procs;
 }
 
+int vmsim_proc_alive(const vmsim_t *sim, vmsim_pid_t pid)
+{
+    /* last_proc is cleared when its process dies */
+    const struct vmsim__proc *p = sim->last_proc;
+
+    if (p != NULL && p->pid == pid)
+        return 1;
+    p = vmsim__proc_find(sim, pid);
+    if (p == NULL)
+        return VMSIM_ESRCH;
+    return p->alive ? 1 : 0;
+}
+
 int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_info_t *out)
 {
     const struct vmsim__proc *p = vmsim__proc_find(sim, pid);

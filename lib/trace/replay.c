@@ -388,6 +388,8 @@ static int need_alive(struct replay *rp, const struct vmsim__event *ev, vmsim_pi
 {
     vmsim_proc_info_t info;
 
+    if (vmsim_proc_alive(rp->sim, pid) == 1)
+        return 0;
     if (vmsim_proc_info(rp->sim, pid, &info) != 0)
         return fail(rp, ev, VMSIM_ESRCH, "no process %d (spawn it first)", (int)pid);
     if (!info.alive) {

@@ -315,11 +315,55 @@ static void test_fault_event_names_the_frame(void **state)
     test_sim_free(sim);
 }
 
+/* A dead process stays dead to every access, however often it is named,
+ * with the TLB model off (where the hit path reads the address space) and
+ * on; and after a panic every access fails, a page the hit path has
+ * cached included. A regression: the access path once cached a dead
+ * process, and the next access to it read its freed address space. */
+static void test_access_after_exit_and_panic(void **state)
+{
+    static const vmsim_profile profiles[] = { VMSIM_PROFILE_TEXTBOOK, VMSIM_PROFILE_LINUX };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+        vmsim_t *sim = test_sim_new(64 * MiB, profiles[i]);
+        vmsim_vaddr_t va = test_mmap_anon(sim, 1, 0, 4096, VMSIM_PROT_READ | VMSIM_PROT_WRITE, 0);
+
+        assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_WRITE, NULL), 0);
+        assert_int_equal(vmsim_proc_alive(sim, 1), 1);
+        assert_int_equal(vmsim_exit(sim, 1), 0);
+        assert_int_equal(vmsim_proc_alive(sim, 1), 0);
+        assert_int_equal(vmsim_proc_alive(sim, 2), VMSIM_ESRCH);
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_WRITE, NULL), VMSIM_ESRCH);
+        test_check(sim);
+        test_sim_free(sim);
+    }
+    for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+        /* panic_on_oom: 1 MiB of RAM, no swap, a process that keeps writing */
+        vmsim_t *sim = test_sim_new(MiB, profiles[i]);
+        vmsim_vaddr_t va = test_mmap_anon(sim, 1, 0, 4 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+                                          VMSIM_MAP_NORESERVE);
+        int rc = 0;
+
+        assert_int_equal(vmsim_sysctl_set(sim, "vm.panic_on_oom", "1"), 0);
+        assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_WRITE, NULL), 0);
+        for (uint64_t off = 4096; off < 4 * MiB && rc == 0; off += 4096)
+            rc = vmsim_access(sim, 1, va + off, 1, VMSIM_WRITE, NULL);
+        assert_int_equal(rc, VMSIM_EPANIC);
+        /* the first page is still mapped and cached: it must not hit */
+        assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_READ, NULL), VMSIM_EPANIC);
+        assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_READ, NULL), VMSIM_EPANIC);
+        vmsim_destroy(sim);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_every_page),
         cmocka_unit_test(test_fault_event_names_the_frame),
+        cmocka_unit_test(test_access_after_exit_and_panic),
         cmocka_unit_test(test_read_maps_zero_page),
         cmocka_unit_test(test_textbook_read_allocates),
         cmocka_unit_test(test_vmpte_1gib),
