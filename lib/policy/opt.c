@@ -143,10 +143,41 @@ static void push(struct opt *o, uint32_t f, uint64_t key)
     sift_up(o, o->nr - 1);
 }
 
-static void remove_at(struct opt *o, uint32_t i)
+/* Take out the top: its hole sinks along the higher child to a leaf (one
+ * comparison a level), the last slot fills it there and rises as far as
+ * it must -- not far, as it came from the bottom (Floyd's trick, as
+ * bottom-up heapsort). The resulting heap is the same set of slots in a
+ * valid order; which valid order does not matter, as ties break by pfn. */
+static void remove_top(struct opt *o)
 {
     struct slot last = o->heap[--o->nr];
+    uint32_t i = 0;
 
+    if (o->nr == 0)
+        return;
+    for (;;) {
+        uint64_t c = 2 * (uint64_t)i + 1;
+
+        if (c >= o->nr)
+            break;
+        if (c + 1 < o->nr && above(&o->heap[c + 1], &o->heap[c]))
+            c++;
+        place(o, i, o->heap[c]);
+        i = (uint32_t)c;
+    }
+    place(o, i, last);
+    sift_up(o, i);
+}
+
+static void remove_at(struct opt *o, uint32_t i)
+{
+    struct slot last;
+
+    if (i == 0) {
+        remove_top(o);
+        return;
+    }
+    last = o->heap[--o->nr];
     if (i == o->nr)
         return;
     place(o, i, last);
