@@ -175,6 +175,7 @@ int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t 
         in->start += in->pos;
         in->len -= in->pos;
         in->pos = 0;
+        in->buf[in->len] = '\0';
     }
     if (want > in->cap || in->cap - in->len < BUF_SIZE / 4) {
         size_t ncap = in->cap ? in->cap : BUF_SIZE;
@@ -194,14 +195,17 @@ int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t 
     while (in->len - in->pos < want) {
         ssize_t k = produce(in, in->buf + in->len, in->cap - in->len, err);
 
-        if (k < 0)
+        if (k < 0) {
+            in->buf[in->len] = '\0';
             return (int)k;
+        }
         if (k == 0) {
             in->eof = true;
             break;
         }
         in->len += (size_t)k;
     }
+    in->buf[in->len] = '\0'; /* the sentinel (trace.h) */
     return 0;
 }
 

@@ -392,7 +392,10 @@ bool vmsim__utf8_ok(const uint8_t *s, size_t n);
  * A buffered input stream. Whatever the source, a gzip stream (magic 1f 8b)
  * is decompressed transparently, so readers see the container's bytes.
  * The unread bytes are buf[pos, len); vmsim__input_fill() makes more
- * available. Memory stays bounded by what fill() is asked for.
+ * available. Memory stays bounded by what fill() is asked for. Once buf
+ * is allocated, buf[len] is a NUL byte: a sentinel that lets a parser scan
+ * a token without checking the length at every byte (the stream itself
+ * may hold NUL bytes too).
  */
 struct vmsim__input {
     char *buf;
