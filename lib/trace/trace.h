@@ -505,6 +505,12 @@ void vmsim__reader_init(struct vmsim__reader *r, const struct vmsim__reader_ops 
                         const vmsim_trace_error_t *err, const struct vmsim__input *in);
 void vmsim__reader_fini(struct vmsim__reader *r);
 
+/* JSON Lines' fast path for plain accesses (jsonl.c), on by default: turn
+ * it on or off for reader r (no-op for other containers), and the number
+ * of events it has read. For tests comparing it with the jansson path. */
+void vmsim__jsonl_fast_path(struct vmsim__reader *r, bool on);
+uint64_t vmsim__jsonl_fast_events(const struct vmsim__reader *r);
+
 /* Whether the bytes start with the .vmtr magic number. */
 bool vmsim__vmtr_magic(const char *buf, size_t len);
 /* Whether the first line (len bytes, no newline) is a JSON Lines header:
