@@ -82,18 +82,36 @@ static bool is_name_char(char c) { return is_name_start(c) || is_digit(c) || c =
  * has them, or -1. */
 static int unit_shift(const char *u, size_t n)
 {
-    static const char letters[] = "BKMGTp";
-    static const signed char shifts[] = {0, 10, 20, 30, 40, 12};
-    const char *l;
+    int shift;
 
     if (n == 0)
         return 0;
-    if (u[0] == '\0' || (l = strchr(letters, u[0])) == NULL)
+    switch (u[0]) {
+    case 'B':
+        shift = 0;
+        break;
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case 'T':
+        shift = 40;
+        break;
+    case 'p':
+        shift = 12;
+        break;
+    default:
         return -1;
+    }
     if (n == 1)
-        return shifts[l - letters];
-    if (n == 3 && u[1] == 'i' && u[2] == 'B' && l > letters && l - letters < 5)
-        return shifts[l - letters]; /* KiB, MiB, GiB, TiB */
+        return shift;
+    if (n == 3 && u[1] == 'i' && u[2] == 'B' && shift >= 10 && shift != 12)
+        return shift; /* KiB, MiB, GiB, TiB */
     return -1;
 }
 
