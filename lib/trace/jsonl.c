@@ -58,25 +58,44 @@ struct jsonl_reader {
  * tests/unit/test_jsonl_fast.c reads the same lines both ways.
  */
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+/* Byte classes of the fast path: one table lookup per byte. */
+enum {
+    C_PLAIN = 0x01, /* in a plain string: printable ASCII but '"' and '\\' */
+    C_WS = 0x02,    /* JSON white space: space, tab, CR, LF */
+    C_DIGIT = 0x04, /* 0-9 */
+    C_HEX = 0x08,   /* 0-9, a-f, A-F */
+    C_NAME0 = 0x10, /* a region name's first byte: A-Z, a-z, _ */
+    C_NAME = 0x20,  /* a region name's other bytes: A-Z, a-z, 0-9, _, . */
+};
 
-static int hex_value(char c)
+static const uint8_t byte_class[256] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x02, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x03, 0x01, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x21, 0x01,
+    0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x2d, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,
+    0x01, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31,
+    0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x01, 0x00, 0x01, 0x01, 0x31,
+    0x01, 0x39, 0x39, 0x39, 0x39, 0x39, 0x39, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31,
+    0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x01, 0x01, 0x01, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+static bool is_class(char c, unsigned cls) { return (byte_class[(unsigned char)c] & cls) != 0; }
+
+static bool is_digit(char c) { return is_class(c, C_DIGIT); }
+
+/* The value of hex digit c (is_class(c, C_HEX)). */
+static unsigned hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
 }
-
-static bool is_name_start(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_name_char(char c) { return is_name_start(c) || is_digit(c) || c == '.'; }
 
 /* The shift of a size's unit (u, n bytes; none: 0) as value.c's unit table
  * has them, or -1. */
@@ -128,11 +147,9 @@ static bool quick_size(const char *s, size_t n, uint64_t *out)
         if (n == 2 || n > 2 + 16)
             return false;
         for (i = 2; i < n; i++) {
-            int d = hex_value(s[i]);
-
-            if (d < 0)
+            if (!is_class(s[i], C_HEX))
                 return false;
-            v = v << 4 | (uint64_t)d;
+            v = v << 4 | hex_value(s[i]);
         }
         *out = v;
         return true;
@@ -162,12 +179,10 @@ static bool quick_addr(const char *s, size_t n, struct vmsim__addr *out)
     if (n == 0)
         return false;
     if (n >= 2 && s[0] == '0' && s[1] == 'x') {
-        int d;
-
-        for (i = 2; i < n && (d = hex_value(s[i])) >= 0; i++) {
+        for (i = 2; i < n && is_class(s[i], C_HEX); i++) {
             if (i == 2 + 16)
                 return false;
-            a.value = a.value << 4 | (uint64_t)d;
+            a.value = a.value << 4 | hex_value(s[i]);
         }
         if (i == 2)
             return false;
@@ -177,8 +192,8 @@ static bool quick_addr(const char *s, size_t n, struct vmsim__addr *out)
                 return false;
             a.value = a.value * 10 + (uint64_t)(s[i] - '0');
         }
-    } else if (is_name_start(s[0])) {
-        while (i < n && is_name_char(s[i]))
+    } else if (is_class(s[0], C_NAME0)) {
+        while (i < n && is_class(s[i], C_NAME))
             i++;
         if (i > VMSIM__NAME_MAX)
             return false;
@@ -204,7 +219,7 @@ static bool quick_addr(const char *s, size_t n, struct vmsim__addr *out)
 
 static const char *skip_ws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    while (p < end && is_class(*p, C_WS))
         p++;
     return p;
 }
@@ -216,12 +231,9 @@ static const char *plain_string(const char *p, const char *end, const char **s, 
 {
     const char *q = p + 1;
 
-    while (q < end && *q != '"') {
-        if (*q < 0x20 || *q > 0x7e || *q == '\\')
-            return NULL;
+    while (q < end && is_class(*q, C_PLAIN))
         q++;
-    }
-    if (q == end)
+    if (q == end || *q != '"')
         return NULL;
     *s = p + 1;
     *n = (size_t)(q - (p + 1));
