@@ -393,10 +393,12 @@ bool vmsim__utf8_ok(const uint8_t *s, size_t n);
  * is decompressed transparently, so readers see the container's bytes.
  * The unread bytes are buf[pos, len); vmsim__input_fill() makes more
  * available. Memory stays bounded by what fill() is asked for. Once buf
- * is allocated, buf[len] is a NUL byte: a sentinel that lets a parser scan
- * a token without checking the length at every byte (the stream itself
- * may hold NUL bytes too).
+ * is allocated, buf[len .. len + VMSIM__INPUT_PAD) are NUL bytes: a
+ * sentinel that lets a parser scan a token without checking the length at
+ * every byte (the stream itself may hold NUL bytes too), and room to load
+ * a few bytes at once near the end.
  */
+#define VMSIM__INPUT_PAD 32
 struct vmsim__input {
     char *buf;
     size_t pos, len, cap;
