@@ -55,7 +55,7 @@ struct jsonl_reader {
  * key, an escape, another type, a value out of range, a size with a
  * fraction, trailing text, any error -- makes it decline, and the line goes
  * through jansson as before, so messages are unchanged.
- * tests/unit/test_jsonl_fast.c reads the same lines both ways.
+ * tests/unit/test_trace_fast.c reads the same lines both ways.
  */
 
 /* Byte classes of the fast path: one table lookup per byte. */
@@ -98,7 +98,8 @@ static unsigned hex_value(char c)
 }
 
 /* The shift of a size's unit (u, n bytes; none: 0) as value.c's unit table
- * has them, or -1. */
+ * has them, or -1. A second copy of that table, kept for speed: the test
+ * reads every unit both ways. */
 static int unit_shift(const char *u, size_t n)
 {
     int shift;

@@ -268,7 +268,7 @@ static const unsigned char *record_addr(const unsigned char *s, uint64_t *value)
  * sentinel and padding after its bytes (trace.h) stop every scan: a byte
  * is read only after the bytes before it were found to be part of a
  * record, and the address's hex digits are loaded 8 bytes at a time, at
- * most 16 bytes past the last byte found so.
+ * most 8 bytes past the last byte found so (the padding is 32).
  */
 static size_t quick_record(const char *p, int *kind, uint64_t *addr, uint64_t *size)
 {
