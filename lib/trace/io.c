@@ -175,6 +175,7 @@ int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t 
         in->start += in->pos;
         in->len -= in->pos;
         in->pos = 0;
+        memset(in->buf + in->len, 0, VMSIM__INPUT_PAD);
     }
     if (want > in->cap || in->cap - in->len < BUF_SIZE / 4) {
         size_t ncap = in->cap ? in->cap : BUF_SIZE;
@@ -185,7 +186,7 @@ int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t 
                 return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory reading the trace");
             ncap *= 2;
         }
-        p = realloc(in->buf, ncap + 1); /* + 1: room for a NUL */
+        p = realloc(in->buf, ncap + VMSIM__INPUT_PAD); /* the sentinel and padding */
         if (p == NULL)
             return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory reading the trace");
         in->buf = p;
@@ -194,14 +195,17 @@ int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t 
     while (in->len - in->pos < want) {
         ssize_t k = produce(in, in->buf + in->len, in->cap - in->len, err);
 
-        if (k < 0)
+        if (k < 0) {
+            memset(in->buf + in->len, 0, VMSIM__INPUT_PAD);
             return (int)k;
+        }
         if (k == 0) {
             in->eof = true;
             break;
         }
         in->len += (size_t)k;
     }
+    memset(in->buf + in->len, 0, VMSIM__INPUT_PAD); /* the sentinel (trace.h) */
     return 0;
 }
 

@@ -21,8 +21,15 @@
  * (the vsyscall page, say) touches no page a process can map: it is
  * skipped, and the part of an access that sticks out of user space is cut.
  *
- * Speed: a hand-written parser over the input buffer, no allocation per
- * line; the only per-trace memory is the set of chunks mapped.
+ * Speed: no allocation per line; the only per-trace memory is the set of
+ * chunks mapped. The usual record ("I  ADDR,SIZE" or " L ADDR,SIZE" and a
+ * newline) is parsed in place in the input buffer, its newline found by the
+ * parse itself, the buffer's NUL sentinel (trace.h) ending every scan;
+ * anything else (valgrind's own lines, a last line without a newline,
+ * "\r\n", leading zeros past 16 hex digits, errors) takes the general
+ * path: memchr for the newline, then parse_line(), which says what is
+ * wrong. Both read a record the same way. The chunks found mapped lately
+ * sit in a small direct-mapped cache in front of the hash set.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -33,6 +40,7 @@
 #include "trace.h"
 
 #define CHUNK_SHIFT 21                  /* implicit mappings are 2 MiB chunks */
+#define RECENT      256                 /* the cache of chunks mapped: slots, a power of 2 */
 #define MIN_ADDR    ((uint64_t)65536)   /* Linux's mmap_min_addr */
 #define MAX_SIZE    ((uint64_t)1 << 20) /* the largest access a record may make */
 
@@ -59,7 +67,7 @@ struct lackey_reader {
     /* chunks mapped: open addressing on chunk + 1 (0 = empty) */
     uint64_t *chunks;
     size_t nr_chunks, cap_chunks;
-    uint64_t recent[16];              /* + 1: chunks found mapped lately, by their low bits */
+    uint64_t recent[RECENT];          /* + 1: chunks found mapped lately, by their low bits */
     struct vmsim__event ev[T__COUNT]; /* filled once; next() sets the rest */
 };
 
@@ -81,9 +89,9 @@ static int chunk_add(struct lackey_reader *r, uint64_t c)
     uint64_t key = c + 1;
     size_t i;
 
-    if (r->recent[c & 15] == key)
+    if (r->recent[c & (RECENT - 1)] == key)
         return 0;
-    r->recent[c & 15] = key;
+    r->recent[c & (RECENT - 1)] = key;
     if (r->nr_chunks + 1 > r->cap_chunks / 2) {
         size_t ncap = r->cap_chunks ? r->cap_chunks * 2 : 64;
         uint64_t *t = calloc(ncap, sizeof(*t));
@@ -184,6 +192,124 @@ static int parse_line(const char *p, size_t n, unsigned line, int *kind, uint64_
     return 1;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * The hex digits that lead the 8 bytes at s (readable): their count, and
+ * their value in *value. Eight bytes at once (SWAR): with every byte below
+ * 0x80, adding a constant to each byte carries into no other, so the top
+ * bit of each byte of (x + 0x80 - lo) & ~(x + 0x7f - hi) says lo <= x <= hi.
+ */
+static unsigned hex8(const unsigned char *s, uint64_t *value)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x, lo7, low, digit, alpha, nonhex, nib, v;
+    unsigned k;
+
+    memcpy(&x, s, 8); /* s[0] in the low byte */
+    lo7 = x & ~high;
+    digit = (lo7 + ones * (0x80 - '0')) & ~(lo7 + ones * (0x7f - '9'));
+    low = lo7 | ones * 0x20; /* A-F to a-f (and nothing else into a-f) */
+    alpha = (low + ones * (0x80 - 'a')) & ~(low + ones * (0x7f - 'f'));
+    nonhex = ~(digit | alpha) & high;
+    nonhex |= x & high; /* bytes from 0x80 are no digits */
+    k = nonhex != 0 ? (unsigned)__builtin_ctzll(nonhex) >> 3 : 8;
+    if (k == 0)
+        return 0;
+    /* each byte's value: its low 4 bits, + 9 for a letter (bit 6 set) */
+    nib = (lo7 & ones * 0x0f) + ((lo7 >> 6) & ones) * 9;
+    /* the k digits to the top bytes, last digit in the top one; reversed,
+     * digit i (from the last) sits in byte i: pack the nibbles */
+    v = __builtin_bswap64(nib << (8 * (8 - k)));
+    v = (v | v >> 4) & 0x00ff00ff00ff00ffull;
+    v = (v | v >> 8) & 0x0000ffff0000ffffull;
+    v = (v | v >> 16) & 0x00000000ffffffffull;
+    *value = v;
+    return k;
+}
+#endif
+
+/* The address of a record: 1 to 16 hex digits at s. Returns the byte after
+ * them (s itself if none, s + 17 if more than 16) and *value. */
+static const unsigned char *record_addr(const unsigned char *s, uint64_t *value)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t a = 0, b = 0;
+    unsigned k = hex8(s, &a), k2;
+
+    if (k < 8 || s[8] == ',') { /* the usual case: 8 digits or fewer */
+        *value = a;
+        return s + k;
+    }
+    k2 = hex8(s + 8, &b);
+    *value = k2 == 0 ? a : a << (4 * k2) | b;
+    if (k2 == 8 && hex_digit[s[16]] != 0)
+        return s + 17;
+    return s + 8 + k2;
+#else
+    uint64_t a = 0;
+    unsigned d;
+    size_t i = 0;
+
+    while (i < 17 && (d = (unsigned)(hex_digit[s[i]] - 1)) < 16) {
+        a = a << 4 | d;
+        i++;
+    }
+    *value = a;
+    return s + i;
+#endif
+}
+
+/*
+ * The usual record at p, parsed in place: "I  " or " L " (S, M), 1 to 16
+ * hex digits, ',', 1 to 7 decimal digits (at most MAX_SIZE), '\n'. Returns
+ * the bytes of the line with its newline, and *kind, *addr, *size; or 0
+ * when the line is anything else, to be read by parse_line(), which takes
+ * every such record the same way. p must be in an input buffer: the NUL
+ * sentinel and padding after its bytes (trace.h) stop every scan: a byte
+ * is read only after the bytes before it were found to be part of a
+ * record, and the address's hex digits are loaded 8 bytes at a time, at
+ * most 8 bytes past the last byte found so (the padding is 32).
+ */
+static size_t quick_record(const char *p, int *kind, uint64_t *addr, uint64_t *size)
+{
+    static const uint8_t kinds[256] = {['I'] = 1 + K_INSN, ['L'] = 1 + K_LOAD,
+                                       ['S'] = 1 + K_STORE, ['M'] = 1 + K_MODIFY};
+    const unsigned char *s = (const unsigned char *)p, *e;
+    uint64_t a = 0, sz;
+    size_t i;
+    unsigned d;
+    int k;
+
+    /* "I  " or " X ": the kind letter, at 0 or 1, fixes where the spaces are */
+    if (s[0] == 'I') {
+        if (s[1] != ' ' || s[2] != ' ')
+            return 0;
+        k = K_INSN;
+    } else {
+        if (s[0] != ' ' || (k = kinds[s[1]] - 1) <= K_INSN || s[2] != ' ')
+            return 0;
+    }
+    e = record_addr(s + 3, &a);
+    i = (size_t)(e - s);
+    if (i == 3 || i > 3 + 16 || s[i] != ',')
+        return 0;
+    d = (unsigned)s[++i] - '0';
+    if (d > 9)
+        return 0;
+    sz = d;
+    for (size_t start = i++; (d = (unsigned)s[i] - '0') <= 9; i++) {
+        if (i - start == 7)
+            return 0; /* more digits than MAX_SIZE has (or leading zeros) */
+        sz = sz * 10 + d;
+    }
+    if (s[i] != '\n' || sz > MAX_SIZE || (sz > 1 && a > UINT64_MAX - (sz - 1)))
+        return 0;
+    *kind = k;
+    *addr = a;
+    *size = sz;
+    return i + 1;
+}
+
 /* Queue the implicit mapping of chunk c if it is new. */
 static int map_chunk(struct lackey_reader *r, uint64_t c, vmsim_trace_error_t *err)
 {
@@ -202,6 +328,48 @@ static int map_chunk(struct lackey_reader *r, uint64_t c, vmsim_trace_error_t *e
     if (start < end)
         r->q[r->qn++] = (struct pending){T_MMAP, start, end - start};
     return 0;
+}
+
+enum { RECORD = 1, SKIP = 2 };
+
+/*
+ * The general path for the next line: found with memchr (or read on by
+ * vmsim__input_line when it is not whole in the buffer), then parsed by
+ * parse_line(). Returns RECORD (*kind, *addr, *size set), SKIP (a line that
+ * is no record), 0 at the end of the trace, or a negative VMSIM_E* with
+ * *err located.
+ */
+static int general_line(struct lackey_reader *r, int *kind, uint64_t *addr, uint64_t *size,
+                        vmsim_trace_error_t *err)
+{
+    struct vmsim__input *in = r->in;
+    const char *p = in->buf != NULL ? in->buf + in->pos : NULL; /* before the first fill */
+    const char *nl = in->len > in->pos ? memchr(p, '\n', in->len - in->pos) : NULL;
+    size_t n;
+    int rc;
+
+    if (nl != NULL && (size_t)(nl - p) <= VMSIM__LINE_MAX) {
+        n = (size_t)(nl - p);
+        in->pos += n + 1;
+        rc = 1;
+    } else {
+        rc = vmsim__input_line(in, VMSIM__LINE_MAX, r->line, &p, &n, err);
+    }
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        if (r->records > 0)
+            return 0;
+        err->line = 1;
+        err->column = 1;
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "no lackey record (\"I  ADDR,SIZE\", \" L ADDR,SIZE\", "
+                                "\" S ...\", \" M ...\") in the file");
+    }
+    rc = parse_line(p, n, r->line, kind, addr, size, err);
+    if (rc < 0)
+        return rc;
+    return rc == 1 ? RECORD : SKIP;
 }
 
 static const char implicit_why[] = "implicit mapping of a lackey trace";
@@ -249,8 +417,6 @@ static int lackey_next(struct vmsim__reader *base, const struct vmsim__event **e
 {
     static const int kinds[] = {[K_INSN] = T_X, [K_LOAD] = T_R, [K_STORE] = T_W, [K_MODIFY] = T_R};
     struct lackey_reader *r = (struct lackey_reader *)base;
-    const char *p;
-    size_t n;
     int kind = 0, rc;
     uint64_t addr = 0, size = 0, last, c0, c1;
 
@@ -262,36 +428,20 @@ static int lackey_next(struct vmsim__reader *base, const struct vmsim__event **e
     }
     for (;;) {
         struct vmsim__input *in = r->in;
-        const char *nl;
+        size_t k;
 
         if (r->line < UINT32_MAX)
             r->line++;
-        /* the usual case: a whole line in the buffer */
-        p = in->buf != NULL ? in->buf + in->pos : NULL; /* before the first fill */
-        nl = in->len > in->pos ? memchr(p, '\n', in->len - in->pos) : NULL;
-        if (nl != NULL && (size_t)(nl - p) <= VMSIM__LINE_MAX) {
-            n = (size_t)(nl - p);
-            in->pos += n + 1;
-            rc = 1;
+        /* the usual case: a record, whole in the buffer */
+        if (in->buf != NULL && (k = quick_record(in->buf + in->pos, &kind, &addr, &size)) > 0) {
+            in->pos += k;
         } else {
-            rc = vmsim__input_line(in, VMSIM__LINE_MAX, r->line, &p, &n, err);
+            rc = general_line(r, &kind, &addr, &size, err);
+            if (rc <= 0)
+                return rc;
+            if (rc == SKIP)
+                continue;
         }
-        if (rc < 0)
-            return rc;
-        if (rc == 0) {
-            if (r->records > 0)
-                return 0;
-            err->line = 1;
-            err->column = 1;
-            return vmsim__error_set(err, VMSIM_EPARSE,
-                                    "no lackey record (\"I  ADDR,SIZE\", \" L ADDR,SIZE\", "
-                                    "\" S ...\", \" M ...\") in the file");
-        }
-        rc = parse_line(p, n, r->line, &kind, &addr, &size, err);
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
-            continue;
         r->records++;
         last = addr + (size > 0 ? size - 1 : 0);
         if (addr >= VMSIM_TASK_SIZE || last < MIN_ADDR)
@@ -308,7 +458,7 @@ static int lackey_next(struct vmsim__reader *base, const struct vmsim__event **e
     r->qn = r->qi = 0;
     c0 = addr >> CHUNK_SHIFT;
     c1 = (addr + (size > 0 ? size - 1 : 0)) >> CHUNK_SHIFT;
-    if (r->recent[c0 & 15] != c0 + 1 || c1 != c0) {
+    if (r->recent[c0 & (RECENT - 1)] != c0 + 1 || c1 != c0) {
         if ((rc = map_chunk(r, c0, err)) < 0 || (c1 != c0 && (rc = map_chunk(r, c1, err)) < 0))
             return rc;
     }

@@ -392,8 +392,13 @@ bool vmsim__utf8_ok(const uint8_t *s, size_t n);
  * A buffered input stream. Whatever the source, a gzip stream (magic 1f 8b)
  * is decompressed transparently, so readers see the container's bytes.
  * The unread bytes are buf[pos, len); vmsim__input_fill() makes more
- * available. Memory stays bounded by what fill() is asked for.
+ * available. Memory stays bounded by what fill() is asked for. Once buf
+ * is allocated, buf[len .. len + VMSIM__INPUT_PAD) are NUL bytes: a
+ * sentinel that lets a parser scan a token without checking the length at
+ * every byte (the stream itself may hold NUL bytes too), and room to load
+ * a few bytes at once near the end.
  */
+#define VMSIM__INPUT_PAD 32
 struct vmsim__input {
     char *buf;
     size_t pos, len, cap;
@@ -501,6 +506,12 @@ int vmsim__vmtr_open(struct vmsim__input *in, struct vmsim__reader **out,
 void vmsim__reader_init(struct vmsim__reader *r, const struct vmsim__reader_ops *ops,
                         const vmsim_trace_error_t *err, const struct vmsim__input *in);
 void vmsim__reader_fini(struct vmsim__reader *r);
+
+/* JSON Lines' fast path for plain accesses (jsonl.c), on by default: turn
+ * it on or off for reader r (no-op for other containers), and the number
+ * of events it has read. For tests comparing it with the jansson path. */
+void vmsim__jsonl_fast_path(struct vmsim__reader *r, bool on);
+uint64_t vmsim__jsonl_fast_events(const struct vmsim__reader *r);
 
 /* Whether the bytes start with the .vmtr magic number. */
 bool vmsim__vmtr_magic(const char *buf, size_t len);

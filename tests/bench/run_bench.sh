@@ -11,8 +11,9 @@
 # 3. Runs every benchmark, one process each, one after the other (never two
 #    at once): policy replay, the TLB-hit loop, host memory (machine sizes,
 #    bytes per resident page, address-space spread), the trace readers
-#    (JSON, JSON Lines, lackey) and the one-pass fault curves; prints one
-#    table; DATADIR/results.txt keeps a copy.
+#    (JSON, JSON Lines, lackey: end to end, then parse only) and the
+#    one-pass fault curves; prints one table; DATADIR/results.txt keeps a
+#    copy.
 #
 # Environment: BENCH_QUICK=1 (short traces and loops, for development),
 # BENCH_RUNS=N (median of N runs; default 3, create/destroy 5),
@@ -153,7 +154,7 @@ main() {
     "$bin/bench_machine" spread || fail
     echo
 
-    echo "== 4. trace readers: vmsim_replay of generated traces, end to end"
+    echo "== 4. trace readers: vmsim_replay of generated traces, end to end, then parse only"
     echo "   (textbook, lru, resident_limit 2048 pages; faults checked; peak RSS must stay"
     echo "   flat in trace length for the streaming readers: jsonl and lackey run twice)"
     "$bin/bench_trace" json "$data/bench-trace.json" || fail
@@ -162,6 +163,13 @@ main() {
     "$bin/bench_trace" lackey "$data/bench-trace.lackey" $((nref / 10)) || fail
     "$bin/bench_trace" lackey "$data/bench-trace.lackey" "$nref" || fail
     "$bin/bench_trace" lackey-hits "$data/bench-trace.lackey" "$nref" || fail
+    echo "   parse only: the internal reader alone (vmsim__reader_open/next, no machine);"
+    echo "   events counted by op and address sum against the generator's"
+    "$bin/bench_trace" parse json "$data/bench-trace.json" $((nref / 10)) || fail
+    "$bin/bench_trace" parse jsonl "$data/bench-trace.jsonl" $((nref / 100)) || fail
+    "$bin/bench_trace" parse jsonl "$data/bench-trace.jsonl" $((nref / 10)) || fail
+    "$bin/bench_trace" parse lackey "$data/bench-trace.lackey" $((nref / 10)) || fail
+    "$bin/bench_trace" parse lackey "$data/bench-trace.lackey" "$nref" || fail
     rm -f "$data/bench-trace.json" "$data/bench-trace.jsonl" "$data/bench-trace.lackey"
     echo
 
