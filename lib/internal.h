@@ -271,8 +271,18 @@ struct vmsim__file {
 
 /* ---- the machine ------------------------------------------------------ */
 
+/* Host memory of the simulated page tables (core/hostmem.c). */
+struct vmsim__ptmem {
+    void **chunks;              /* 2 MiB chunks from the host */
+    size_t nr_chunks, cap_chunks;
+    char *next;                 /* the next never-used table in the last chunk */
+    size_t left;                /* how many of those */
+    void *free;                 /* freed tables, linked through their first word */
+};
+
 struct vmsim {
     vmsim_config_t cfg;
+    struct vmsim__ptmem ptmem;
 
     /* phys */
     uint64_t nr_frames;           /* RAM frames: pfn 0 .. nr_frames-1 */
@@ -399,6 +409,16 @@ void vmsim__phys_destroy(struct vmsim *sim);
 int vmsim__phys_alloc(struct vmsim *sim, unsigned order, vmsim_pfn_t *pfn);
 /* Return a block allocated with vmsim__phys_alloc, coalescing buddies. */
 void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order);
+/* ---- core/hostmem.c: host pages for hot data ---------------------------- */
+
+/* A zeroed 4 KiB host array for a simulated page table, or NULL. */
+pte_t *vmsim__table_mem_alloc(struct vmsim *sim);
+void vmsim__table_mem_free(struct vmsim *sim, pte_t *table);
+/* Give every chunk back (vmsim_destroy, after the last table). */
+void vmsim__table_mem_destroy(struct vmsim *sim);
+/* Ask the host for 2 MiB pages under [p, p + len) (default allocator only). */
+void vmsim__advise_huge(const struct vmsim *sim, void *p, size_t len);
+
 /* Verify free lists against frame flags and counts. */
 int vmsim__phys_check(const struct vmsim *sim, char *buf, size_t len);
 

@@ -233,6 +233,7 @@ fail:
     vmsim__swap_destroy(sim);
     vmsim__free(sim, sim->frame_data);
     vmsim__phys_destroy(sim);
+    vmsim__table_mem_destroy(sim);
     vmsim__free(sim, sim);
     return err;
 }
@@ -254,6 +255,7 @@ void vmsim_destroy(vmsim_t *sim)
         vmsim__free(sim, sim->frame_data);
     }
     vmsim__phys_destroy(sim);
+    vmsim__table_mem_destroy(sim); /* after the last table */
     vmsim__free(sim, sim);
 }
 

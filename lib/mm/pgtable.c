@@ -37,7 +37,7 @@ static int table_alloc(struct vmsim *sim, struct vmsim__mm *mm, int level,
     err = vmsim__alloc_frame(sim, 0, false, &pfn);
     if (err < 0)
         return err;
-    table = vmsim__calloc(sim, PT_ENTRIES, sizeof(pte_t));
+    table = vmsim__table_mem_alloc(sim);
     if (table == NULL) {
         vmsim__phys_free(sim, pfn, 0);
         return VMSIM_ENOMEM;
@@ -63,7 +63,7 @@ static void table_free(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
     if (f->level < PT_LEVELS - 1)
         mm->nr_pt_pages--;
     sim->vmstat[VMSIM_VMSTAT_NR_PAGE_TABLE_PAGES]--;
-    vmsim__free(sim, f->u.table);
+    vmsim__table_mem_free(sim, f->u.table);
     f->u.table = NULL;
     vmsim__phys_free(sim, pfn, 0);
 }
