@@ -265,6 +265,7 @@ struct vmsim__file {
     struct vmsim__sparse disk; /* track_data: page index -> host page */
     uint64_t nr_cached;
     uint64_t charged;          /* pages charged to Committed_AS */
+    uint32_t pins;             /* held by swapoff while it allocates: not freed */
     struct vmsim__ra ra;
     UT_hash_handle hh;         /* by name (named files only) */
 };

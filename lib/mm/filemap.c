@@ -519,7 +519,7 @@ void vmsim__file_release_if_unused(struct vmsim *sim, uint32_t id)
 {
     struct vmsim__file *f = file_of(sim, id);
 
-    if (f != NULL && f->anon_shm && !file_mapped(sim, id))
+    if (f != NULL && f->anon_shm && f->pins == 0 && !file_mapped(sim, id))
         file_free(sim, f);
 }
 

@@ -26,6 +26,9 @@ int vmsim__swap_init(struct vmsim *sim)
         vmsim__swap_destroy(sim);
         return VMSIM_ENOMEM;
     }
+    /* read at random by every swap-out and swap-in */
+    vmsim__advise_huge(sim, sim->swap_map, sim->nr_swap_slots * sizeof(*sim->swap_map));
+    vmsim__advise_huge(sim, sim->swap_cache, sim->nr_swap_slots * sizeof(*sim->swap_cache));
     return 0;
 }
 
@@ -382,11 +385,19 @@ static int swapoff_drain(struct vmsim *sim)
 
             if (!(vmsim__sparse_get(&f->cache, idx) & PC_SWAP))
                 continue;
+            /* The allocation may call the OOM killer, and a shared
+             * anonymous object goes with its last process: hold it, as
+             * shmem_unuse() holds the inode, and let it go after. */
+            f->pins++;
             err = vmsim__shmem_swapin(sim, f, idx, &pfn, &major);
+            f->pins--;
+            if (err == 0 && major)
+                sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* not a fault */
+            vmsim__file_release_if_unused(sim, (uint32_t)id);
             if (err < 0)
                 return err;
-            if (major)
-                sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* not a fault */
+            if (sim->files[id] == NULL)
+                break; /* it went, pages and swap entries with it */
         }
     }
     for (uint64_t s = 0; s < sim->nr_swap_slots; s++) {

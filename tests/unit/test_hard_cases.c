@@ -541,6 +541,52 @@ static void test_swapoff_shared_entries(void **state)
     test_sim_free(sim);
 }
 
+/* swapoff brings a shared anonymous object's pages back while memory is
+ * full and nothing else can go: the OOM killer takes the object's only
+ * process (oom_score_adj 1000), and the object goes with it -- in the
+ * middle of swapoff's walk over it. swapoff must neither touch the freed
+ * object nor count a page for it, and the swap it held is freed. Found by
+ * the differential test (seed 5223: a use after free under ASan, a page
+ * cache gauge one too high otherwise). */
+static void test_swapoff_oom_kills_shm_owner(void **state)
+{
+    vmsim_t *sim = hc_sim(4 * MiB, 8 * MiB, VMSIM_THP_NEVER, NULL);
+    vmsim_mmap_req_t req = {
+        .len = 64 * PAGE,
+        .prot = RW,
+        .flags = VMSIM_MAP_SHARED | VMSIM_MAP_ANONYMOUS,
+    };
+    vmsim_proc_info_t info;
+    vmsim_vaddr_t s, h;
+    int rc;
+
+    (void)state;
+    assert_int_equal(vmsim_spawn(sim, 3, "shm", 1000), 0);
+    assert_int_equal(vmsim_mmap(sim, 3, &req, &s), 0);
+    write_pages(sim, 3, s, 64, 5, 0);
+    assert_int_equal(vmsim_madvise(sim, 3, s, 64 * PAGE, VMSIM_MADV_PAGEOUT), 0);
+    /* a shmem page in swap leaves no swap entry in the PTE: its object
+     * holds the entry */
+    assert_int_equal(test_meminfo(sim, "Shmem"), 0);
+    assert_int_equal(test_meminfo(sim, "SwapTotal") - test_meminfo(sim, "SwapFree"), 64 * PAGE);
+    /* a process fills what is free, without reclaim: none of it in swap */
+    h = test_mmap_anon(sim, 1, 0, 4 * MiB, RW, 0);
+    for (uint64_t off = 0; test_meminfo(sim, "MemFree") > 160 * KiB; off += PAGE)
+        assert_int_equal(vmsim_access(sim, 1, h + off, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(test_info(sim, 1).vmswap, 0);
+    test_check(sim);
+    rc = vmsim_swapoff(sim);
+    test_check(sim);
+    assert_int_equal(vmsim_proc_info(sim, 3, &info), 0);
+    assert_false(info.alive);
+    assert_true(info.oom_killed);
+    /* the object's swap went with it, so the device could go */
+    assert_int_equal(rc, 0);
+    assert_int_equal(test_meminfo(sim, "SwapTotal"), 0);
+    assert_int_equal(test_meminfo(sim, "Shmem"), 0);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_map_private_shm_after_change),
         cmocka_unit_test(test_oom_while_fork_copies),
         cmocka_unit_test(test_swapoff_shared_entries),
+        cmocka_unit_test(test_swapoff_oom_kills_shm_owner),
     };
     return cmocka_run_group_tests_name("hard_cases", tests, NULL, NULL);
 }
