@@ -332,6 +332,7 @@ struct vmsim {
     struct vmsim__tlb *tlb;     /* NULL with the TLB off */
     int64_t tlb_asid;           /* the address space the TLB runs, -1: none yet */
     void (*touch)(void *, struct vmsim_policy_ctx *, vmsim_pfn_t, vmsim_access_kind);
+    bool wants_touch;           /* touch != NULL || last_access != NULL: hits are reported */
     vmsim_access_fn access_hook;
     void *access_hook_ctx;
     vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */

@@ -219,6 +219,7 @@ int vmsim_create(const vmsim_config_t *cfg, vmsim_t **out)
         goto fail;
     sim->tlb_asid = -1;
     sim->touch = sim->policy->touch;
+    sim->wants_touch = sim->touch != NULL;
     if (cfg->tlb.enabled) {
         err = vmsim__tlb_create(sim, &cfg->tlb, &sim->tlb);
         if (err < 0) {

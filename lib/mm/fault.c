@@ -693,7 +693,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
         if (sim->tlb_asid != pid)
             return access_slow(sim, pid, va, size, kind, outcome);
         e = vmsim__tlb_lookup_mru(sim->tlb, (uint32_t)pid, va, kind);
-        if (e == NULL || !pte_allows(*e, kind))
+        if (!pte_allows(*e, kind))
             return access_slow(sim, pid, va, size, kind, outcome);
         sim->tlb->stats.hits++;
     }
@@ -702,7 +702,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
     if (outcome != NULL)
         *outcome = 0;
-    if (sim->touch != NULL || sim->last_access != NULL)
+    if (sim->wants_touch)
         return access_hit_touch(sim, *e, kind);
     return 0;
 }

@@ -202,6 +202,7 @@ void vmsim__policy_destroy(struct vmsim *sim)
     sim->pctx = NULL;
     vmsim__free(sim, sim->last_access);
     sim->last_access = NULL;
+    sim->wants_touch = false;
 }
 
 void vmsim__policy_touch(struct vmsim *sim, vmsim_pfn_t pfn, vmsim_access_kind kind)
@@ -227,6 +228,7 @@ int vmsim_set_future(vmsim_t *sim, const uint64_t *next_use, uint64_t n)
     }
     sim->future = next_use;
     sim->nr_future = n;
+    sim->wants_touch = true;
     return 0;
 }
 

@@ -28,6 +28,8 @@
  */
 #include "mm/tlb.h"
 
+pte_t vmsim__tlb_no_pte; /* stays zero: never written */
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>

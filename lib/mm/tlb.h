@@ -138,9 +138,13 @@ static inline uint64_t vmsim__tlb_key(uint64_t vpn, int level)
     return KEY_VALID | vpn << 2 | (uint64_t)level;
 }
 
-/* The hot part of vmsim__tlb_lookup(): the MRU entry of va's 4K L1 set,
- * if it holds va for asid. Counts nothing and changes nothing: a caller
- * that uses the answer counts the hit (stats.hits++) itself. */
+/* An entry that allows nothing: what the MRU probe answers on a miss. */
+extern pte_t vmsim__tlb_no_pte;
+
+/* The hot part of vmsim__tlb_lookup(): the leaf entry the MRU entry of
+ * va's 4K L1 set holds for (asid, va), or &vmsim__tlb_no_pte (zero, not
+ * present) when it holds something else. Counts nothing and changes
+ * nothing: a caller that uses the answer counts the hit (stats.hits++). */
 static inline pte_t *vmsim__tlb_lookup_mru(const struct vmsim__tlb *tlb, uint32_t asid,
                                            vmsim_vaddr_t va, vmsim_access_kind kind)
 {
@@ -151,7 +155,7 @@ static inline pte_t *vmsim__tlb_lookup_mru(const struct vmsim__tlb *tlb, uint32_
     VMSIM_ASSERT((unsigned)kind <= VMSIM_EXEC);
     if (e->key == vmsim__tlb_key(vpn, 0) && e->asid == asid)
         return e->pte;
-    return NULL;
+    return &vmsim__tlb_no_pte;
 }
 
 static inline pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vmsim_vaddr_t va,
@@ -159,7 +163,7 @@ static inline pte_t *vmsim__tlb_lookup(struct vmsim__tlb *tlb, uint32_t asid, vm
 {
     pte_t *pte = vmsim__tlb_lookup_mru(tlb, asid, va, kind);
 
-    if (pte != NULL) {
+    if (pte != &vmsim__tlb_no_pte) {
         tlb->stats.hits++;
         return pte;
     }
