@@ -222,11 +222,18 @@ void vmsim__zap_huge_pmd(struct vmsim *sim, struct vmsim__mm *mm, pte_t *pmd)
 
 int vmsim__copy_huge_pmd(struct vmsim *sim, struct vmsim__mm *dst, pte_t *spmd, pte_t *dpmd)
 {
-    pte_t e = *spmd;
     int err = vmsim__pgtable_deposit(sim, dst);
+    pte_t e;
 
     if (err < 0)
         return err;
+    /* The deposit's allocation may reclaim, and reclaim may split this
+     * very THP: read the entry only now (Linux allocates first too). */
+    e = *spmd;
+    if (!pte_huge(e)) {
+        vmsim__pgtable_free_deposit(sim, dst);
+        return VMSIM__FALLBACK; /* copy it as a page table */
+    }
     if (!pte_special(e)) {
         vmsim_pfn_t head = pte_pfn(e);
 
@@ -402,6 +409,12 @@ static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__
                 return err;
         }
     }
+    /* Each swap-in may have reclaimed, and reclaim may have taken pages
+     * of this very range again: look again, and give up while a page is
+     * not present (__collapse_huge_page_isolate's SCAN_PTE_NON_PRESENT). */
+    if (sc.swap > 0 && (!scan_pmd(sim, ptes, &sc) || sc.swap > 0 || sc.present == 0 ||
+                        (khugepaged && (sc.none > MAX_PTES_NONE || sc.shared > MAX_PTES_SHARED))))
+        return 0;
     if (sim->nr_free < sim->wmark_low + HPAGE_NR || vmsim__phys_alloc(sim, HPAGE_ORDER, &head) < 0) {
         count_vm_event(sim, VMSIM_VMSTAT_THP_COLLAPSE_ALLOC_FAILED);
         return 0;

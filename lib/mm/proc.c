@@ -130,6 +130,8 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
             if (d == NULL)
                 return err;
             err = vmsim__copy_huge_pmd(sim, dst, s, d);
+            if (err == VMSIM__FALLBACK)
+                continue; /* split meanwhile: this range again, as PTEs */
             if (err < 0)
                 return err;
             (*copied)++;
@@ -148,6 +150,13 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
             d = vmsim__pt_walk(sim, dst, a, 0, true, &level, &err);
             if (d == NULL)
                 return err;
+            /* The child's table may have been allocated by reclaiming,
+             * and reclaim may have swapped out or dropped the very page
+             * e maps: read the entry again (Linux allocates the child's
+             * table before it reads the parent's entries). */
+            e = table[i];
+            if (pte_none(e))
+                continue;
             if (pte_is_swap(e)) {
                 sim->swap_map[swp_offset(e)]++;
                 dst->rss[MM_SWAPENTS]++;
