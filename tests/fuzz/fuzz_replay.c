@@ -249,7 +249,7 @@ int fuzz_replay(const uint8_t *data, size_t size, const char *format)
     if (status == VMSIM_REPLAY_EXPECT_FAILED && res.nr_failed_checks == 0)
         fuzz_fail("status EXPECT_FAILED without a failed check: %s", err.text);
     /* vmsim_check() failed: the simulator broke an invariant. Host memory
-     * ran out: a 16 MiB machine and a 64 KiB trace cannot need that much. */
+     * ran out: a 4 MiB machine and a 64 KiB trace cannot need that much. */
     if (err.code == VMSIM_ECORRUPT || err.code == VMSIM_ENOMEM)
         fuzz_fail("replay ended with %s: %s", vmsim_err_name(err.code), err.text);
     if (status == VMSIM_REPLAY_INTERNAL && getenv("VMSIM_FUZZ_STRICT") != NULL)
