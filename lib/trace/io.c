@@ -22,6 +22,7 @@
 
 #define BUF_SIZE  ((size_t)1 << 20) /* the input buffer's usual size */
 #define ZBUF_SIZE ((size_t)1 << 18) /* compressed bytes read at once */
+#define BUF_MIN   ((size_t)4096)    /* the least of either, for a small source */
 #define OUT_SIZE  ((size_t)1 << 18) /* the output buffer */
 
 /* ---- input ------------------------------------------------------------- */
@@ -33,7 +34,7 @@ struct source {
     /* raw bytes read ahead: compressed bytes with gzip, else the first
      * bytes read to look for the magic */
     unsigned char *zbuf;
-    size_t zpos, zlen;
+    size_t zpos, zlen, zcap;
     bool raw_eof;
     z_stream z;
     bool z_live;      /* inflateInit2 done */
@@ -73,7 +74,7 @@ static int refill_raw(struct source *s, vmsim_trace_error_t *err)
 
     if (s->zpos < s->zlen || s->raw_eof)
         return 0;
-    k = raw_read(s, s->zbuf, ZBUF_SIZE);
+    k = raw_read(s, s->zbuf, s->zcap);
     if (k < 0)
         return read_error(err, errno);
     s->zpos = 0;
@@ -177,11 +178,11 @@ int vmsim__input_fill(struct vmsim__input *in, size_t want, vmsim_trace_error_t 
         in->pos = 0;
         memset(in->buf + in->len, 0, VMSIM__INPUT_PAD);
     }
-    if (want > in->cap || in->cap - in->len < BUF_SIZE / 4) {
-        size_t ncap = in->cap ? in->cap : BUF_SIZE;
+    if (want > in->cap || in->cap - in->len < in->chunk / 4) {
+        size_t ncap = in->cap ? in->cap : in->chunk;
         char *p;
 
-        while (ncap < want || ncap - in->len < BUF_SIZE / 4) {
+        while (ncap < want || ncap - in->len < in->chunk / 4) {
             if (ncap > SIZE_MAX / 2)
                 return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory reading the trace");
             ncap *= 2;
@@ -252,7 +253,9 @@ int vmsim__input_line(struct vmsim__input *in, size_t max, unsigned lineno, cons
 int vmsim__input_slurp(struct vmsim__input *in, char **out, size_t *len, vmsim_trace_error_t *err)
 {
     while (!in->eof) {
-        int rc = vmsim__input_fill(in, in->len - in->pos + BUF_SIZE, err);
+        /* one byte more: fill reads as much as the buffer holds, and
+         * grows it by doubling */
+        int rc = vmsim__input_fill(in, in->len - in->pos + 1, err);
 
         if (rc < 0)
             return rc;
@@ -268,21 +271,41 @@ int vmsim__input_slurp(struct vmsim__input *in, char **out, size_t *len, vmsim_t
     return 0;
 }
 
-/* Start a stream over an opened source: look for the gzip magic. */
-static int input_start(struct source *s, struct vmsim__input **out, vmsim_trace_error_t *err)
+/* size rounded up to a multiple of BUF_MIN, at least BUF_MIN, at most max */
+static size_t buf_size(uint64_t size, size_t max)
+{
+    if (size >= max)
+        return max;
+    size = (size + BUF_MIN - 1) / BUF_MIN * BUF_MIN;
+    return size < BUF_MIN ? BUF_MIN : (size_t)size;
+}
+
+/*
+ * Start a stream over an opened source: look for the gzip magic. known is
+ * the source's size in bytes when it is known (a regular file, memory),
+ * else UINT64_MAX: a small source gets small buffers (the first read takes
+ * all of it, and it still ends with a read of 0), not the 1.25 MiB a large
+ * file or a pipe gets.
+ */
+static int input_start(struct source *s, uint64_t known, struct vmsim__input **out,
+                       vmsim_trace_error_t *err)
 {
     struct vmsim__input *in = calloc(1, sizeof(*in));
     int rc = 0;
 
-    s->zbuf = malloc(ZBUF_SIZE);
+    s->zcap = buf_size(known == UINT64_MAX ? UINT64_MAX : known + 1, ZBUF_SIZE);
+    s->zbuf = malloc(s->zcap);
     if (in == NULL || s->zbuf == NULL) {
         rc = vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
         goto fail;
     }
     in->priv = s;
+    /* twice the bytes: room for all of it and the read that sees the end
+     * without growing (fill keeps a quarter of a chunk free) */
+    in->chunk = buf_size(known >= BUF_SIZE ? UINT64_MAX : 2 * (known + 1), BUF_SIZE);
     /* at least two bytes, or the end, to see the magic */
     while (s->zlen < 2 && !s->raw_eof) {
-        ssize_t k = raw_read(s, s->zbuf + s->zlen, ZBUF_SIZE - s->zlen);
+        ssize_t k = raw_read(s, s->zbuf + s->zlen, s->zcap - s->zlen);
 
         if (k < 0) {
             rc = read_error(err, errno);
@@ -294,6 +317,8 @@ static int input_start(struct source *s, struct vmsim__input **out, vmsim_trace_
     }
     if (s->zlen >= 2 && s->zbuf[0] == 0x1f && s->zbuf[1] == 0x8b) {
         in->gzip = true;
+        /* the inflated size is not known: allow for a good ratio */
+        in->chunk = buf_size(known >= BUF_SIZE / 16 ? UINT64_MAX : 16 * (known + 1), BUF_SIZE);
         if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
             rc = vmsim__error_set(err, VMSIM_ENOMEM, "gzip: cannot start the decoder");
             goto fail;
@@ -315,6 +340,7 @@ fail:
 int vmsim__input_open(const char *path, struct vmsim__input **out, vmsim_trace_error_t *err)
 {
     struct source *s = calloc(1, sizeof(*s));
+    uint64_t known = UINT64_MAX;
     struct stat st;
 
     if (s == NULL)
@@ -326,12 +352,16 @@ int vmsim__input_open(const char *path, struct vmsim__input **out, vmsim_trace_e
         free(s);
         return vmsim__error_set(err, VMSIM_EIO, "cannot open: %s", strerror(e));
     }
-    if (fstat(s->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(s->fd, &st) != 0)
+        st.st_mode = 0; /* nothing known */
+    if (S_ISDIR(st.st_mode)) {
         close(s->fd);
         free(s);
         return vmsim__error_set(err, VMSIM_EIO, "cannot read: %s", strerror(EISDIR));
     }
-    return input_start(s, out, err);
+    if (S_ISREG(st.st_mode) && st.st_size >= 0)
+        known = (uint64_t)st.st_size; /* only a hint: it may still grow */
+    return input_start(s, known, out, err);
 }
 
 int vmsim__input_open_mem(const char *buf, size_t len, struct vmsim__input **out,
@@ -344,7 +374,7 @@ int vmsim__input_open_mem(const char *buf, size_t len, struct vmsim__input **out
     s->fd = -1;
     s->mem = buf;
     s->mem_len = len;
-    return input_start(s, out, err);
+    return input_start(s, len, out, err);
 }
 
 void vmsim__input_close(struct vmsim__input *in)

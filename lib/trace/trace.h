@@ -402,6 +402,7 @@ bool vmsim__utf8_ok(const uint8_t *s, size_t n);
 struct vmsim__input {
     char *buf;
     size_t pos, len, cap;
+    size_t chunk;   /* the buffer's usual size: less for a small source */
     bool eof;       /* the source has no more bytes beyond buf[len) */
     bool gzip;      /* the source is gzip-compressed */
     uint64_t start; /* stream offset of buf[0] */

@@ -39,8 +39,9 @@ extern const struct fuzz_target fuzz_targets[];
 
 /*
  * Replay size bytes as a trace of container `format` (NULL: recognised
- * from the content) on a small machine (16 MiB of memory, 16 MiB of swap:
- * the trace's own "memory" and "swap" are overridden) with vmsim_check()
+ * from the content) on a small machine (4 MiB of memory, 4 MiB of swap, or
+ * VMSIM_FUZZ_MEMORY of each: the trace's own "memory" and "swap" are
+ * overridden) with vmsim_check()
  * after every event, and check what vmsim_replay() says: a known status,
  * a one-line message for every failure, never a failed vmsim_check()
  * (VMSIM_ECORRUPT). The bytes go to an in-memory file (memfd) whose

@@ -41,6 +41,7 @@ static int trace_fd = -1;
 static char trace_path[4096];
 static bool trace_unlink; /* a temporary file, removed at exit */
 static FILE *devnull;
+static const char *machine_size; /* VMSIM_FUZZ_MEMORY, or NULL */
 
 static void remove_trace_file(void)
 {
@@ -68,6 +69,9 @@ static void setup(void)
         trace_unlink = true;
         atexit(remove_trace_file);
     }
+    machine_size = getenv("VMSIM_FUZZ_MEMORY");
+    if (machine_size != NULL && *machine_size == '\0')
+        machine_size = NULL;
     devnull = fopen("/dev/null", "w");
     if (devnull == NULL)
         fuzz_fail("cannot open /dev/null: %s", strerror(errno));
@@ -180,9 +184,11 @@ static void on_event(void *ctx, const vmsim_event_t *ev)
 
 int fuzz_replay(const uint8_t *data, size_t size, const char *format)
 {
-    static const vmsim_trace_override_t small[] = {
-        {"memory", "16MiB"},
-        {"swap", "16MiB"},
+    /* 4 MiB: room for a THP or two, and vmsim_check() after every event
+     * (linear in frames and swap slots) stays cheap */
+    vmsim_trace_override_t small[] = {
+        {"memory", "4MiB"},
+        {"swap", "4MiB"},
     };
     vmsim_replay_options_t opt;
     vmsim_replay_result_t res;
@@ -194,6 +200,8 @@ int fuzz_replay(const uint8_t *data, size_t size, const char *format)
         return 0;
     setup();
     put_trace(data, size);
+    if (machine_size != NULL)
+        small[0].value = small[1].value = machine_size;
 
     vmsim_replay_options_init(&opt);
     opt.overrides = small;
@@ -241,7 +249,7 @@ int fuzz_replay(const uint8_t *data, size_t size, const char *format)
     if (status == VMSIM_REPLAY_EXPECT_FAILED && res.nr_failed_checks == 0)
         fuzz_fail("status EXPECT_FAILED without a failed check: %s", err.text);
     /* vmsim_check() failed: the simulator broke an invariant. Host memory
-     * ran out: a 16 MiB machine and a 64 KiB trace cannot need that much. */
+     * ran out: a 4 MiB machine and a 64 KiB trace cannot need that much. */
     if (err.code == VMSIM_ECORRUPT || err.code == VMSIM_ENOMEM)
         fuzz_fail("replay ended with %s: %s", vmsim_err_name(err.code), err.text);
     if (status == VMSIM_REPLAY_INTERNAL && getenv("VMSIM_FUZZ_STRICT") != NULL)

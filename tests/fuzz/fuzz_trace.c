@@ -1,6 +1,6 @@
 /*
  * fuzz_trace.c -- one fuzz target per trace container, and one for gzip:
- * each replays its input in full (fuzz_replay.c) on a 16 MiB machine with
+ * each replays its input in full (fuzz_replay.c) on a 4 MiB machine with
  * vmsim_check() after every event.
  *
  *   json    the input as a JSON document (format forced to "json")
