@@ -2436,21 +2436,15 @@ static const struct {
     uint64_t seed;
     const char *bug;
 } known_bugs[] = {
-    { 29, "fork under memory pressure: copy_pte_range (lib/mm/proc.c) reads a parent entry, "
-          "then allocates the child's page table, which reclaims that very page; the stale "
-          "entry goes back into the parent and into the child, mapping a freed frame "
-          "(docs/differential.md)" },
-    { 172, "collapse with swap entries: collapse_pmd (lib/mm/huge.c) swaps pages in, which "
-           "reclaims other pages of the same table back to swap; the collapse then clears "
-           "those swap entries: MM_SWAPENTS and the slot counts are off, the bytes lost "
-           "(docs/differential.md)" },
-    { 377, "collapse with swap entries, as seed 172" },
+    /* none open: seeds 29 (fork) and 172, 377 (collapse) met bugs fixed in
+     * 499407e; they run again. The { 0, NULL } ends an empty list. */
+    { 0, NULL },
 };
 
 static const char *known_bug(uint64_t seed)
 {
     for (size_t i = 0; i < sizeof(known_bugs) / sizeof(known_bugs[0]); i++)
-        if (known_bugs[i].seed == seed)
+        if (known_bugs[i].bug != NULL && known_bugs[i].seed == seed)
             return known_bugs[i].bug;
     return NULL;
 }
