@@ -328,10 +328,11 @@ static int decode_fields(struct vmtr_reader *r, int op, struct cur *c, struct vm
                 for (size_t i = 0;; i++) {
                     const char *name =
                         k == VMSIM__CHECK_VMSTAT ? vmsim_vmstat_name(i) : vmsim_meminfo_name(i);
+                    char q[4 * 64 + 8]; /* the name escaped: one line, printable */
 
-                    NEED(name != NULL, "unknown %s counter \"%.*s\"",
-                         k == VMSIM__CHECK_VMSTAT ? "vmstat" : "meminfo", (int)n,
-                         vmsim__utf8_ok(raw, n) ? (const char *)raw : "?");
+                    NEED(name != NULL, "unknown %s counter \"%s\"",
+                         k == VMSIM__CHECK_VMSTAT ? "vmstat" : "meminfo",
+                         vmsim__quote((const char *)raw, n, 64, q, sizeof(q)));
                     if (strlen(name) == n && memcmp(name, raw, n) == 0) {
                         ck->counter = name;
                         break;
