@@ -328,10 +328,11 @@ static int decode_fields(struct vmtr_reader *r, int op, struct cur *c, struct vm
                 for (size_t i = 0;; i++) {
                     const char *name =
                         k == VMSIM__CHECK_VMSTAT ? vmsim_vmstat_name(i) : vmsim_meminfo_name(i);
+                    char q[4 * 64 + 8]; /* the name escaped: one line, printable */
 
-                    NEED(name != NULL, "unknown %s counter \"%.*s\"",
-                         k == VMSIM__CHECK_VMSTAT ? "vmstat" : "meminfo", (int)n,
-                         vmsim__utf8_ok(raw, n) ? (const char *)raw : "?");
+                    NEED(name != NULL, "unknown %s counter \"%s\"",
+                         k == VMSIM__CHECK_VMSTAT ? "vmstat" : "meminfo",
+                         vmsim__quote((const char *)raw, n, 64, q, sizeof(q)));
                     if (strlen(name) == n && memcmp(name, raw, n) == 0) {
                         ck->counter = name;
                         break;
@@ -508,12 +509,21 @@ static int vmtr_next(struct vmsim__reader *base, const struct vmsim__event **out
         if (!get_varint(&c, &len) || len > MAX_RECORD)
             return bad(r, &c, op, err, "bad record length (at most %" PRIu64 " bytes)", MAX_RECORD);
         hdr = (size_t)(c.p - c.start);
-        if ((rc = reserve(r, (size_t)len, err)) < 0 ||
-            (rc = vmsim__input_fill(in, hdr + (size_t)len, err)) < 0)
-            return rc;
+        /* the record's bytes first, the buffer growing by doubling, and
+         * only then room for what it decodes to: a length the file does
+         * not hold must not allocate it (a few bytes could ask for GiBs) */
+        for (size_t want = in->len - in->pos; want < hdr + len && !in->eof;) {
+            want = want < 32768 ? 65536 : 2 * want;
+            if (want > hdr + len)
+                want = hdr + (size_t)len;
+            if ((rc = vmsim__input_fill(in, want, err)) < 0)
+                return rc;
+        }
         if (in->len - in->pos < hdr + len)
             return bad(r, &(struct cur){c.start, c.start, c.end, c.at}, op, err,
                        "the file ends inside an event record (truncated?)");
+        if ((rc = reserve(r, (size_t)len, err)) < 0)
+            return rc;
         /* the event borrows its bytes: copy them out of the input buffer */
         memcpy(r->rec, in->buf + in->pos + hdr, (size_t)len);
         c.at += hdr;
