@@ -485,6 +485,21 @@ static void test_event_json(void **state)
     assert_int_equal(vmsim_event_json(&ev, small, sizeof(small)), n); /* cut, but counted */
     assert_int_equal(strlen(small), sizeof(small) - 1);
     assert_int_equal(vmsim_event_json(&ev, NULL, 0), n);
+    /* every buffer size cuts as snprintf does: the first len - 1 bytes
+     * and a NUL, nothing written past len */
+    for (size_t len = 0; len <= (size_t)n + 1; len++) {
+        char cut[512];
+
+        memset(cut, 'X', sizeof(cut));
+        assert_int_equal(vmsim_event_json(&ev, cut, len), n);
+        if (len > 0) {
+            size_t k = len - 1 < (size_t)n ? len - 1 : (size_t)n;
+
+            assert_memory_equal(cut, buf, k);
+            assert_int_equal(cut[k], '\0');
+        }
+        assert_int_equal(cut[len], 'X');
+    }
 
     ev = (vmsim_event_t){.seq = 8,
                          .type = VMSIM_EV_SIGNAL,
@@ -503,6 +518,25 @@ static void test_event_json(void **state)
     vmsim_event_json(&ev, buf, sizeof(buf));
     assert_string_equal(buf, "{\"seq\":9,\"type\":\"evict\",\"pid\":0,\"va\":\"0x0\",\"pfn\":5,"
                              "\"outcome\":[\"bit20\"],\"cause\":null}");
+    /* numbers where there is no name: a type, a signal and an si_code
+     * unknown to this version, negative ones too */
+    ev = (vmsim_event_t){.seq = UINT64_MAX,
+                         .type = (vmsim_event_type)99,
+                         .pid = -1,
+                         .va = UINT64_MAX,
+                         .pfn = 0,
+                         .signal = 77,
+                         .si_code = -3};
+    vmsim_event_json(&ev, buf, sizeof(buf));
+    assert_string_equal(buf, "{\"seq\":18446744073709551615,\"type\":\"99\",\"pid\":-1,"
+                             "\"va\":\"0xffffffffffffffff\",\"pfn\":0,\"outcome\":[],"
+                             "\"cause\":null}");
+    ev.type = VMSIM_EV_SIGNAL;
+    ev.pid = INT32_MIN;
+    vmsim_event_json(&ev, buf, sizeof(buf));
+    assert_string_equal(buf, "{\"seq\":18446744073709551615,\"type\":\"signal\","
+                             "\"pid\":-2147483648,\"va\":\"0xffffffffffffffff\",\"pfn\":0,"
+                             "\"outcome\":[],\"cause\":null,\"signal\":77,\"si_code\":-3}");
 }
 
 /* One line per fault through the callback, as `vmsim replay --events`. */
