@@ -355,6 +355,11 @@ struct vmsim {
     uint64_t time_by[VMSIM_COST__COUNT];
     uint64_t event_seq;
     bool panicked;
+
+    /* vmsim_check()'s counters (per frame twice, per swap slot), kept
+     * between calls: a cache, allocated by the first check */
+    uint32_t *check_scratch;
+    size_t check_scratch_len;
 };
 
 /* ---- core/sim.c: host memory and events -------------------------------- */

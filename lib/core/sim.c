@@ -243,12 +243,15 @@ void vmsim_destroy(vmsim_t *sim)
 {
     if (sim == NULL)
         return;
+    /* the TLB first: the processes' exits below need not shoot down
+     * entries of a TLB that goes anyway (each scanned all of it) */
+    vmsim__tlb_destroy(sim, sim->tlb);
+    sim->tlb = NULL;
     vmsim__procs_destroy(sim);
     vmsim__files_destroy(sim);
     vmsim__policy_destroy(sim);
     vmsim__swap_destroy(sim);
     vmsim__hugetlb_destroy(sim);
-    vmsim__tlb_destroy(sim, sim->tlb);
     vmsim__kmsg_destroy(sim);
     if (sim->frame_data != NULL) {
         for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++)
@@ -257,6 +260,7 @@ void vmsim_destroy(vmsim_t *sim)
     }
     vmsim__phys_destroy(sim);
     vmsim__table_mem_destroy(sim); /* after the last table */
+    vmsim__free(sim, sim->check_scratch);
     vmsim__free(sim, sim);
 }
 
