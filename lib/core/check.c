@@ -536,12 +536,24 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
         goto out;
     {
         uint64_t used = 0, cached = 0;
+        uint32_t bad = 0;
 
+        /* a branch-free pass the compiler can vectorise (1024 slots after
+         * every event of a fuzzed replay), and a second one only to name
+         * the slot that broke */
         for (uint64_t s = 0; s < sim->nr_swap_slots; s++) {
             uint32_t m = sim->swap_map[s];
+            uint32_t has_cache = (m & SWP_HAS_CACHE) != 0;
 
-            if (m != 0)
-                used++;
+            used += m != 0;
+            cached += has_cache;
+            bad |= ((m & SWP_COUNT) ^ ws.swap_refs[s]) |
+                   (has_cache ^ (uint32_t)(sim->swap_cache[s] != 0)) |
+                   (uint32_t)(m != 0 && (m & (SWP_COUNT | SWP_HAS_CACHE)) == 0);
+        }
+        for (uint64_t s = 0; bad != 0 && s < sim->nr_swap_slots; s++) {
+            uint32_t m = sim->swap_map[s];
+
             if ((m & SWP_COUNT) != ws.swap_refs[s]) {
                 err = vmsim__corrupt(buf, len, "swap slot %llu: count %u, %u entries refer "
                                      "to it", (unsigned long long)s, m & SWP_COUNT,
@@ -554,8 +566,6 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
                                      "disagree", (unsigned long long)s);
                 goto out;
             }
-            if (m & SWP_HAS_CACHE)
-                cached++;
         }
         if (used != sim->nr_swap_used || cached != sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED]) {
             err = vmsim__corrupt(buf, len, "swap: %llu slots used, %llu cached; counts say "
