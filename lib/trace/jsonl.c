@@ -553,6 +553,7 @@ int vmsim__jsonl_open(struct vmsim__input *in, struct vmsim__reader **out, vmsim
     }
     if ((rc = load_line(r, p, n, &header, err)) < 0)
         goto fail;
+    r->base.system_line = r->line;
     rc = vmsim__json_header(&r->base, header, true, err);
     json_decref(header);
     if (rc < 0) {

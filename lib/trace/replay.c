@@ -1096,6 +1096,19 @@ static int status_of(int code)
     }
 }
 
+/* An error of the settings as a whole (resident_limit above memory, a
+ * machine vmsim_create refuses) is placed on the JSON Lines header line,
+ * where the settings are: TRACE_FORMAT.md locates everything wrong in a
+ * JSON Lines trace as FILE:LINE:COLUMN. */
+static int at_system_line(struct replay *rp, int rc)
+{
+    if (rp->rd->system_line > 0 && rp->err->line == 0) {
+        rp->err->line = rp->rd->system_line;
+        rp->err->column = 1;
+    }
+    return rc;
+}
+
 /* Build the machine from the trace's settings and the overrides. */
 static int build(struct replay *rp, vmsim_t **out)
 {
@@ -1116,7 +1129,7 @@ static int build(struct replay *rp, vmsim_t **out)
                                                                        : VMSIM_PROFILE_LINUX);
     rc = vmsim__system_apply(&sys, &cfg, rp->opt, rp->err);
     if (rc < 0)
-        return rc;
+        return at_system_line(rp, rc);
     /* The user's callback as is: the machine outlives this replay, so it
      * must not call back into the replay's state. The pre-pass is silent. */
     cfg.on_event = rp->prepass ? NULL : rp->opt->on_event;
@@ -1125,8 +1138,9 @@ static int build(struct replay *rp, vmsim_t **out)
     if (rc == VMSIM_ENOMEM)
         return vmsim__error_set(rp->err, rc, "system: out of host memory building the machine");
     if (rc < 0)
-        return vmsim__error_set(rp->err, rc, "system: the machine cannot be built: %s (%s)",
-                                vmsim_strerror(rc), vmsim_err_name(rc));
+        return at_system_line(rp, vmsim__error_set(rp->err, rc,
+                                                   "system: the machine cannot be built: %s (%s)",
+                                                   vmsim_strerror(rc), vmsim_err_name(rc)));
     return 0;
 }
 

@@ -466,6 +466,8 @@ struct vmsim__reader {
     struct vmsim__system system; /* the trace's settings */
     char *name, *why;            /* the trace's "name" and "why", NULL if none */
     bool gzip;                   /* the file was gzip-compressed */
+    unsigned system_line;        /* JSON Lines: the header's line, where an error of
+                                  * the machine's settings is placed; 0 elsewhere */
 };
 
 /*
