@@ -20,8 +20,12 @@
  *    partly mapped by PTEs only is split at once (Linux defers that to a
  *    shrinker), freeing its unmapped pages; reclaim splits before swap-out.
  *  - khugepaged and MADV_COLLAPSE copy a 2 MiB range into a new THP under
- *    max_ptes_none 511, max_ptes_swap 64, max_ptes_shared 256 (khugepaged
- *    only; MADV_COLLAPSE ignores them).
+ *    max_ptes_none 511, max_ptes_swap 64, max_ptes_shared 256 and at least
+ *    one young page, half of them with swapped-out pages (khugepaged only;
+ *    MADV_COLLAPSE ignores them); some present page must be writable.
+ *    MADV_COLLAPSE fails as madvise_collapse() does when a range stays
+ *    small: ENOMEM without a free 2 MiB block, EINVAL otherwise (nothing
+ *    mapped, read-only, MADV_NOHUGEPAGE).
  */
 #include "internal.h"
 
@@ -350,36 +354,64 @@ int vmsim__split_folio(struct vmsim *sim, vmsim_pfn_t head)
 
 /* ---- khugepaged and MADV_COLLAPSE ----------------------------------------- */
 
-struct scan {
-    unsigned none, swap, shared, present;
+/* What one 2 MiB range gave, as mm/khugepaged.c's enum scan_result (the
+ * cases libvmsim meets). */
+enum scan_result {
+    SCAN_SUCCEED,              /* collapsed, or already mapped by a PMD */
+    SCAN_PMD_NULL,             /* no page directory for the range */
+    SCAN_PMD_NONE,             /* an empty PMD: no page table */
+    SCAN_EXCEED_NONE_PTE,      /* khugepaged's max_ptes_none */
+    SCAN_EXCEED_SWAP_PTE,      /* khugepaged's max_ptes_swap */
+    SCAN_EXCEED_SHARED_PTE,    /* khugepaged's max_ptes_shared */
+    SCAN_PAGE_RO,              /* no present entry is writable */
+    SCAN_LACK_REFERENCED_PAGE, /* khugepaged: too few young pages */
+    SCAN_PAGE_ANON,            /* a page that is not anonymous */
+    SCAN_PTE_NON_PRESENT,      /* a page went out again while others came in */
+    SCAN_ALLOC_HUGE_PAGE_FAIL, /* no free 2 MiB block */
 };
 
-/* Count what the page table under the PMD maps; false if not collapsible. */
-static bool scan_pmd(struct vmsim *sim, pte_t *ptes, struct scan *sc)
+struct scan {
+    unsigned none, swap, shared, present, referenced;
+    bool writable;
+};
+
+/* hpage_collapse_scan_pmd()'s walk of the PTEs under one PMD. */
+static enum scan_result scan_pmd(struct vmsim *sim, pte_t *ptes, bool khugepaged,
+                                 struct scan *sc)
 {
     memset(sc, 0, sizeof(*sc));
     for (unsigned i = 0; i < HPAGE_NR; i++) {
         pte_t e = ptes[i];
 
-        if (pte_none(e) || (pte_present(e) && pte_special(e))) {
-            sc->none++;
-        } else if (pte_is_swap(e)) {
-            sc->swap++;
+        if (pte_is_swap(e)) {
+            if (++sc->swap > MAX_PTES_SWAP && khugepaged)
+                return SCAN_EXCEED_SWAP_PTE;
+        } else if (pte_none(e) || (pte_present(e) && pte_special(e))) {
+            if (++sc->none > MAX_PTES_NONE && khugepaged)
+                return SCAN_EXCEED_NONE_PTE;
         } else {
             const struct vmsim__frame *f = pfn_frame(sim, pte_pfn(e));
 
-            if (!(f->flags & (PG_ANON)) || (f->flags & PG_FILE))
-                return false;
-            if (f->mapcount > 1)
-                sc->shared++;
+            if (e & PTE_RW)
+                sc->writable = true;
+            if (!(f->flags & PG_ANON) || (f->flags & PG_FILE))
+                return SCAN_PAGE_ANON;
+            if (f->mapcount > 1 && ++sc->shared > MAX_PTES_SHARED && khugepaged)
+                return SCAN_EXCEED_SHARED_PTE;
+            if ((e & PTE_A) || (f->flags & PG_REFERENCED))
+                sc->referenced++;
             sc->present++;
         }
     }
-    return true;
+    if (!sc->writable)
+        return SCAN_PAGE_RO;
+    if (khugepaged && (sc->referenced == 0 || (sc->swap > 0 && sc->referenced < HPAGE_NR / 2)))
+        return SCAN_LACK_REFERENCED_PAGE;
+    return SCAN_SUCCEED;
 }
 
 static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vma,
-                        vmsim_vaddr_t haddr, bool khugepaged)
+                        vmsim_vaddr_t haddr, bool khugepaged, enum scan_result *result)
 {
     struct vmsim__mm *mm = p->mm;
     int level, err;
@@ -388,14 +420,18 @@ static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__
     struct scan sc;
     vmsim_pfn_t head, table;
 
-    if (pmd == NULL || level != 1 || pte_none(*pmd) || pte_huge(*pmd))
+    if (pmd == NULL || level != 1) {
+        *result = SCAN_PMD_NULL;
         return 0;
+    }
+    if (pte_none(*pmd) || pte_huge(*pmd)) {
+        *result = pte_none(*pmd) ? SCAN_PMD_NONE : SCAN_SUCCEED;
+        return 0;
+    }
     table = pte_pfn(*pmd);
     ptes = pt_table(sim, table);
-    if (!scan_pmd(sim, ptes, &sc) || sc.present == 0)
-        return 0;
-    if (khugepaged && (sc.none > MAX_PTES_NONE || sc.swap > MAX_PTES_SWAP ||
-                       sc.shared > MAX_PTES_SHARED))
+    *result = scan_pmd(sim, ptes, khugepaged, &sc);
+    if (*result != SCAN_SUCCEED)
         return 0;
     /* swap the missing pages in first (__collapse_huge_page_swapin) */
     for (unsigned i = 0; i < HPAGE_NR && sc.swap > 0; i++) {
@@ -412,11 +448,16 @@ static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__
     /* Each swap-in may have reclaimed, and reclaim may have taken pages
      * of this very range again: look again, and give up while a page is
      * not present (__collapse_huge_page_isolate's SCAN_PTE_NON_PRESENT). */
-    if (sc.swap > 0 && (!scan_pmd(sim, ptes, &sc) || sc.swap > 0 || sc.present == 0 ||
-                        (khugepaged && (sc.none > MAX_PTES_NONE || sc.shared > MAX_PTES_SHARED))))
-        return 0;
+    if (sc.swap > 0) {
+        *result = scan_pmd(sim, ptes, khugepaged, &sc);
+        if (*result == SCAN_SUCCEED && sc.swap > 0)
+            *result = SCAN_PTE_NON_PRESENT;
+        if (*result != SCAN_SUCCEED)
+            return 0;
+    }
     if (sim->nr_free < sim->wmark_low + HPAGE_NR || vmsim__phys_alloc(sim, HPAGE_ORDER, &head) < 0) {
         count_vm_event(sim, VMSIM_VMSTAT_THP_COLLAPSE_ALLOC_FAILED);
+        *result = SCAN_ALLOC_HUGE_PAGE_FAIL;
         return 0;
     }
     vmsim__flush_tlb_range(sim, mm, haddr, haddr + PMD_SIZE);
@@ -456,28 +497,63 @@ static int collapse_pmd(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__
     return 0;
 }
 
+/* madvise_collapse_errno(): what MADV_COLLAPSE says when a range stayed
+ * small. */
+static int collapse_errno(enum scan_result r)
+{
+    switch (r) {
+    case SCAN_ALLOC_HUGE_PAGE_FAIL:
+        return VMSIM_SYS_ENOMEM;
+    case SCAN_EXCEED_NONE_PTE:
+        return VMSIM_SYS_EBUSY;
+    default:
+        return VMSIM_SYS_EINVAL;
+    }
+}
+
 int vmsim__collapse_range(struct vmsim *sim, struct vmsim__proc *p, size_t vma_idx,
                           vmsim_vaddr_t start, vmsim_vaddr_t end, bool khugepaged)
 {
     struct vmsim__vma *vma = &p->mm->vmas[vma_idx];
-    vmsim_vaddr_t haddr = round_up(start, PMD_SIZE);
+    vmsim_vaddr_t hstart = round_up(start, PMD_SIZE), hend = end & ~(PMD_SIZE - 1);
+    enum scan_result last_fail = SCAN_SUCCEED;
+    uint64_t thps = 0;
 
-    if (vma->file != 0 || (vma->flags & (VMSIM_VMA_SHARED | VMSIM_VMA_HUGETLB)))
+    /* thp_vma_allowable_order(): MADV_COLLAPSE ignores the "enabled"
+     * setting but not MADV_NOHUGEPAGE; anonymous private memory only
+     * (no shmem or file THPs here) */
+    if (vma->file != 0 || (vma->flags & (VMSIM_VMA_SHARED | VMSIM_VMA_HUGETLB)) ||
+        (khugepaged ? !vmsim__thp_vma_allowed(sim, vma) : (vma->flags & VMSIM_VMA_NOHUGEPAGE)))
+        return khugepaged ? 0 : VMSIM_SYS_EINVAL;
+    if (hstart < vma->start)
+        hstart = round_up(vma->start, PMD_SIZE);
+    if (hend > (vma->end & ~(PMD_SIZE - 1)))
+        hend = vma->end & ~(PMD_SIZE - 1);
+    if (hstart >= hend)
         return 0;
-    if (khugepaged ? !vmsim__thp_vma_allowed(sim, vma) : (vma->flags & VMSIM_VMA_NOHUGEPAGE))
-        return 0;
-    for (; haddr + PMD_SIZE <= end && haddr + PMD_SIZE <= vma->end && p->alive;
-         haddr += PMD_SIZE) {
-        int err;
+    for (vmsim_vaddr_t haddr = hstart; haddr < hend && p->alive; haddr += PMD_SIZE) {
+        enum scan_result result;
+        int err = collapse_pmd(sim, p, vma, haddr, khugepaged, &result);
 
-        if (haddr < vma->start)
-            continue;
-        err = collapse_pmd(sim, p, vma, haddr, khugepaged);
         if (err < 0)
             return err;
         vma = &p->mm->vmas[vma_idx];
+        if (result == SCAN_SUCCEED) {
+            thps++;
+            continue;
+        }
+        last_fail = result;
+        if (khugepaged)
+            continue; /* khugepaged just moves on */
+        /* madvise_collapse(): these let it go on to the next range, any
+         * other failure ends the call */
+        if (result != SCAN_PMD_NULL && result != SCAN_PTE_NON_PRESENT &&
+            result != SCAN_PAGE_RO && result != SCAN_LACK_REFERENCED_PAGE)
+            break;
     }
-    return 0;
+    if (khugepaged || !p->alive || thps == (hend - hstart) / PMD_SIZE)
+        return 0;
+    return collapse_errno(last_fail);
 }
 
 int vmsim_khugepaged(vmsim_t *sim, vmsim_pid_t pid)

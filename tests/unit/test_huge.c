@@ -223,6 +223,72 @@ static void test_khugepaged_collapse(void **state)
     test_sim_free(sim);
 }
 
+/*
+ * MADV_COLLAPSE's return value when a range stays small, as Linux's
+ * madvise_collapse() and madvise_collapse_errno() (mm/khugepaged.c; hand
+ * derivation from the source, cases as tools/testing/selftests/mm/
+ * khugepaged.c's collapse_empty, collapse_single_pte_entry): 0 only when
+ * every 2 MiB range of the call ends up PMD-mapped.
+ */
+static void test_madv_collapse_errors(void **state)
+{
+    vmsim_t *sim = test_sim_new(GiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t a = test_mmap_anon(sim, 1, 0x40000000, 4 * MiB, RW, VMSIM_MAP_FIXED);
+
+    (void)state;
+    /* nothing mapped yet: no page table (SCAN_PMD_NULL), EINVAL */
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB, VMSIM_MADV_COLLAPSE), VMSIM_SYS_EINVAL);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 0);
+    /* less than one aligned 2 MiB range: nothing to do, 0 */
+    assert_int_equal(vmsim_madvise(sim, 1, a + 4096, 2 * MiB - 8192, VMSIM_MADV_COLLAPSE), 0);
+    /* the first half collapses; the second has an empty PMD, which ends
+     * the call (SCAN_PMD_NONE), EINVAL */
+    assert_int_equal(vmsim_access(sim, 1, a, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 4 * MiB, VMSIM_MADV_COLLAPSE), VMSIM_SYS_EINVAL);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 1);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 2 * MiB);
+    /* an already PMD-mapped range counts as collapsed */
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB, VMSIM_MADV_COLLAPSE), 0);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 1);
+    /* read-only pages: no writable entry (SCAN_PAGE_RO), EINVAL */
+    assert_int_equal(vmsim_access(sim, 1, a + 2 * MiB, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(vmsim_mprotect(sim, 1, a + 2 * MiB, 2 * MiB, VMSIM_PROT_READ), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a + 2 * MiB, 2 * MiB, VMSIM_MADV_COLLAPSE),
+                     VMSIM_SYS_EINVAL);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 1);
+    /* writable again, but MADV_NOHUGEPAGE: the VMA is not eligible */
+    assert_int_equal(vmsim_mprotect(sim, 1, a + 2 * MiB, 2 * MiB, RW), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a + 2 * MiB, 2 * MiB, VMSIM_MADV_NOHUGEPAGE), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a + 2 * MiB, 2 * MiB, VMSIM_MADV_COLLAPSE),
+                     VMSIM_SYS_EINVAL);
+    assert_int_equal(vmsim_madvise(sim, 1, a + 2 * MiB, 2 * MiB, VMSIM_MADV_HUGEPAGE), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a + 2 * MiB, 2 * MiB, VMSIM_MADV_COLLAPSE), 0);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 2);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
+/* No free 2 MiB block for the new THP: SCAN_ALLOC_HUGE_PAGE_FAIL, ENOMEM,
+ * and thp_collapse_alloc_failed counts it. */
+static void test_madv_collapse_enomem(void **state)
+{
+    vmsim_t *sim = test_sim_new(16 * MiB, VMSIM_PROFILE_LINUX);
+    vmsim_vaddr_t a = test_mmap_anon(sim, 1, 0x40000000, 2 * MiB, RW, VMSIM_MAP_FIXED);
+    vmsim_vaddr_t b = test_mmap_anon(sim, 1, 0x80000000, 16 * MiB, RW,
+                                     VMSIM_MAP_FIXED);
+
+    (void)state;
+    assert_int_equal(vmsim_madvise(sim, 1, b, 16 * MiB, VMSIM_MADV_NOHUGEPAGE), 0);
+    assert_int_equal(vmsim_access(sim, 1, a, 1, VMSIM_WRITE, NULL), 0);
+    /* fill memory (no swap: the pages stay) until less than 2 MiB is free */
+    for (vmsim_vaddr_t va = b; test_meminfo(sim, "MemFree") >= 2 * MiB; va += 4096)
+        assert_int_equal(vmsim_access(sim, 1, va, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB, VMSIM_MADV_COLLAPSE), VMSIM_SYS_ENOMEM);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc_failed"), 1);
+    assert_int_equal(test_meminfo(sim, "AnonHugePages"), 0);
+    test_sim_free(sim);
+}
+
 static void test_thp_swapout_splits(void **state)
 {
     vmsim_config_t cfg;
@@ -444,6 +510,8 @@ int main(void)
         cmocka_unit_test(test_fallback_and_never),
         cmocka_unit_test(test_fragmentation_fallback),
         cmocka_unit_test(test_khugepaged_collapse),
+        cmocka_unit_test(test_madv_collapse_errors),
+        cmocka_unit_test(test_madv_collapse_enomem),
         cmocka_unit_test(test_thp_swapout_splits),
         cmocka_unit_test(test_hugetlb_pools),
         cmocka_unit_test(test_hugetlb_noreserve_sigbus),
