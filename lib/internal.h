@@ -193,6 +193,7 @@ struct vmsim__vma {
     uint64_t pgoff;           /* file offset in pages */
     uint32_t file;            /* file id, 0 = anonymous */
     uint32_t anon_id;         /* Linux's anon_vma, as an id; 0 until first fault */
+    uint32_t hobj;            /* MAP_SHARED hugetlb: its object's id (sim->hobjs) */
 };
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
@@ -248,11 +249,26 @@ struct vmsim__sparse {
     uint64_t **chunks;
     uint64_t nr_chunks;
 };
+#define SPARSE_SHIFT 9
+#define SPARSE_SIZE  ((uint64_t)1 << SPARSE_SHIFT)
 
 /* Readahead state (struct file_ra_state), one per file here. */
 struct vmsim__ra {
     uint64_t start, size, async_size;
     uint32_t mmap_miss;
+};
+
+/* The object behind a MAP_SHARED hugetlb mapping: the anonymous hugetlbfs
+ * inode Linux makes for it (hugetlb_file_setup()). Its pages stay while any
+ * VMA maps it (a fork child, a part left by munmap), and the reservations
+ * are its own (the inode's resv_map), not a VMA's. */
+struct vmsim__hobj {
+    unsigned level;            /* 1: 2 MiB pages, 2: 1 GiB pages */
+    uint64_t nr;               /* size in huge pages */
+    uint64_t resv;             /* reserved, not yet allocated */
+    uint64_t nr_pages;         /* allocated huge pages */
+    bool creating;             /* mmap is still making its VMA: keep it */
+    struct vmsim__sparse pages;/* huge page index -> pfn + 1 */
 };
 
 struct vmsim__file {
@@ -296,6 +312,8 @@ struct vmsim {
     vmsim_pfn_t huge_zero_pfn;    /* the 2 MiB huge zero page (reserved) */
     uint64_t wmark_min, wmark_low, wmark_high; /* zone watermarks, pages */
     struct vmsim__hpool hpool[2];
+    struct vmsim__hobj **hobjs;   /* shared hugetlb objects by id; [0] unused */
+    size_t nr_hobjs, cap_hobjs;
 
     /* processes, sorted by pid */
     struct vmsim__proc **procs;
@@ -828,7 +846,20 @@ void vmsim__hugetlb_unreserve(struct vmsim *sim, unsigned level, uint64_t pages)
 int vmsim__hugetlb_fault(struct fault *vf);
 /* Unmap one hugetlb leaf; returns the page to its pool when unused. */
 void vmsim__hugetlb_zap(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e, unsigned level);
-/* Reserved but not yet faulted pages of [start, end) of a hugetlb VMA. */
+/* A MAP_SHARED hugetlb mapping's object of nr huge pages, reserved from
+ * the pool unless noreserve. Returns 0 and *id, VMSIM_SYS_ENOMEM (pool) or
+ * VMSIM_ENOMEM (host). */
+int vmsim__hobj_create(struct vmsim *sim, unsigned level, uint64_t nr, bool noreserve,
+                       uint32_t *id);
+/* Free object id, its pages and its reservations, once no VMA maps it
+ * (and mmap is not still making the first). */
+void vmsim__hobj_release_if_unused(struct vmsim *sim, uint32_t id);
+static inline struct vmsim__hobj *hobj_of(const struct vmsim *sim, uint32_t id)
+{
+    return id != 0 && id < sim->nr_hobjs ? sim->hobjs[id] : NULL;
+}
+/* Reserved but not yet faulted pages of [start, end) of a private hugetlb
+ * VMA (0 for a shared one: its object holds the reservations). */
 uint64_t vmsim__hugetlb_unfaulted(struct vmsim *sim, struct vmsim__mm *mm,
                                   const struct vmsim__vma *vma, vmsim_vaddr_t start,
                                   vmsim_vaddr_t end);

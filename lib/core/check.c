@@ -408,16 +408,53 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
         if (err < 0)
             goto out;
     }
+    /* shared hugetlb objects: each page they hold is a reference, in
+     * ws.maps of the head (hugetlb leaves count in ws.entire); their
+     * reservations are theirs */
+    for (size_t id = 1; id < sim->nr_hobjs; id++) {
+        const struct vmsim__hobj *o = sim->hobjs[id];
+        uint64_t held = 0;
+
+        if (o == NULL)
+            continue;
+        for (uint64_t c = 0; c < o->pages.nr_chunks; c++) {
+            for (uint64_t k = 0; o->pages.chunks[c] != NULL && k < SPARSE_SIZE; k++) {
+                uint64_t v = o->pages.chunks[c][k];
+
+                if (v == 0)
+                    continue;
+                if (v - 1 >= sim->nr_frames || !(pfn_frame(sim, v - 1)->flags & PG_HUGETLB) ||
+                    c * SPARSE_SIZE + k >= o->nr) {
+                    err = vmsim__corrupt(buf, len, "hugetlb object %zu: index %llu holds "
+                                         "pfn %llu, not a pool page", id,
+                                         (unsigned long long)(c * SPARSE_SIZE + k),
+                                         (unsigned long long)(v - 1));
+                    goto out;
+                }
+                ws.maps[v - 1]++;
+                held++;
+            }
+        }
+        if (held != o->nr_pages || o->resv + held > o->nr || o->creating) {
+            err = vmsim__corrupt(buf, len, "hugetlb object %zu: %llu pages held, count says "
+                                 "%llu, %llu reserved of %llu", id, (unsigned long long)held,
+                                 (unsigned long long)o->nr_pages,
+                                 (unsigned long long)o->resv, (unsigned long long)o->nr);
+            goto out;
+        }
+        ws.hugetlb_rsvd[o->level - 1] += o->resv;
+    }
     for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++) {
         const struct vmsim__frame *f = pfn_frame(sim, pfn);
 
         if (f->flags & PG_TABLE)
             continue;
         if (f->flags & PG_HUGETLB) {
-            if (f->mapcount != ws.entire[pfn] || f->refcount != f->mapcount) {
+            if (f->mapcount != ws.entire[pfn] || f->refcount != f->mapcount + ws.maps[pfn] ||
+                ws.maps[pfn] > 1) {
                 err = vmsim__corrupt(buf, len, "hugetlb page %llu: mapcount %u refcount %u, "
-                                     "%u entries", (unsigned long long)pfn, f->mapcount,
-                                     f->refcount, ws.entire[pfn]);
+                                     "%u entries, %u objects", (unsigned long long)pfn,
+                                     f->mapcount, f->refcount, ws.entire[pfn], ws.maps[pfn]);
                 goto out;
             }
             pool_frames += (uint64_t)1 << f->order;

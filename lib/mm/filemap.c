@@ -15,8 +15,6 @@
 
 #include "internal.h"
 
-#define SPARSE_SHIFT 9
-#define SPARSE_SIZE  ((uint64_t)1 << SPARSE_SHIFT)
 /* MMAP_LOTSAMISS: past this many mmap misses read-around stops */
 #define MMAP_LOTSAMISS 100
 

@@ -8,6 +8,13 @@
  * takes a reserved page and maps it with a PMD (2 MiB) or PDPT (1 GiB)
  * leaf. hugetlb pages are never on the LRU, never swapped, and not in
  * VmRSS (they show as HugetlbPages).
+ *
+ * A private mapping's reservations are its own: a fork child gets none,
+ * and munmap gives back those of pages never faulted. A shared mapping is
+ * backed by an object (struct vmsim__hobj, Linux's anonymous hugetlbfs
+ * inode) that holds its pages and reservations: every process and every
+ * part of a split VMA that maps an index maps the same page, and a page
+ * stays in the object, mapped or not, until no VMA maps the object.
  */
 #include "internal.h"
 
@@ -42,8 +49,98 @@ int vmsim__hugetlb_init(struct vmsim *sim)
     return 0;
 }
 
+/* The pool page to its free list, its contents gone: the next fault on
+ * it sees zeros. */
+static void pool_put(struct vmsim *sim, unsigned level, vmsim_pfn_t pfn)
+{
+    struct vmsim__hpool *hp = &sim->hpool[level - 1];
+
+    for (uint64_t i = 0; i < ((uint64_t)1 << pool_order[level - 1]); i++)
+        vmsim__frame_data_free(sim, pfn + i);
+    hp->free_list[hp->free++] = pfn;
+}
+
+static void hobj_free(struct vmsim *sim, uint32_t id)
+{
+    struct vmsim__hobj *o = sim->hobjs[id];
+
+    for (uint64_t c = 0; c < o->pages.nr_chunks; c++) {
+        for (uint64_t k = 0; o->pages.chunks[c] != NULL && k < SPARSE_SIZE; k++) {
+            uint64_t v = o->pages.chunks[c][k];
+            struct vmsim__frame *f;
+
+            if (v == 0)
+                continue;
+            f = pfn_frame(sim, v - 1);
+            VMSIM_ASSERT(f->refcount == 1 && f->mapcount == 0);
+            f->refcount = 0;
+            pool_put(sim, o->level, v - 1);
+        }
+    }
+    vmsim__hugetlb_unreserve(sim, o->level, o->resv);
+    vmsim__sparse_free(sim, &o->pages);
+    vmsim__free(sim, o);
+    sim->hobjs[id] = NULL;
+}
+
+int vmsim__hobj_create(struct vmsim *sim, unsigned level, uint64_t nr, bool noreserve,
+                       uint32_t *id)
+{
+    struct vmsim__hobj *o;
+    size_t slot = 1;
+    int err;
+
+    while (slot < sim->nr_hobjs && sim->hobjs[slot] != NULL)
+        slot++;
+    if (slot >= sim->nr_hobjs) {
+        err = vmsim__grow(sim, (void **)&sim->hobjs, &sim->cap_hobjs, slot + 1,
+                          sizeof(sim->hobjs[0]));
+        if (err < 0)
+            return err;
+        while (sim->nr_hobjs <= slot)
+            sim->hobjs[sim->nr_hobjs++] = NULL;
+    }
+    o = vmsim__calloc(sim, 1, sizeof(*o));
+    if (o == NULL)
+        return VMSIM_ENOMEM;
+    if (!noreserve) {
+        err = vmsim__hugetlb_reserve(sim, level, nr);
+        if (err != 0) {
+            vmsim__free(sim, o);
+            return err;
+        }
+        o->resv = nr;
+    }
+    o->level = level;
+    o->nr = nr;
+    o->creating = true;
+    sim->hobjs[slot] = o;
+    *id = (uint32_t)slot;
+    return 0;
+}
+
+void vmsim__hobj_release_if_unused(struct vmsim *sim, uint32_t id)
+{
+    if (hobj_of(sim, id) == NULL || sim->hobjs[id]->creating)
+        return;
+    for (size_t i = 0; i < sim->nr_procs; i++) {
+        const struct vmsim__mm *mm = sim->procs[i]->mm;
+
+        for (size_t j = 0; mm != NULL && j < mm->nr_vmas; j++)
+            if (mm->vmas[j].hobj == id)
+                return;
+    }
+    hobj_free(sim, id);
+}
+
 void vmsim__hugetlb_destroy(struct vmsim *sim)
 {
+    for (size_t id = 1; id < sim->nr_hobjs; id++)
+        if (sim->hobjs[id] != NULL)
+            hobj_free(sim, (uint32_t)id);
+    vmsim__free(sim, sim->hobjs);
+    sim->hobjs = NULL;
+    sim->nr_hobjs = sim->cap_hobjs = 0;
     for (int k = 0; k < 2; k++) {
         vmsim__free(sim, sim->hpool[k].free_list);
         sim->hpool[k].free_list = NULL;
@@ -73,7 +170,7 @@ uint64_t vmsim__hugetlb_unfaulted(struct vmsim *sim, struct vmsim__mm *mm,
     unsigned level = hugetlb_level(vma);
     uint64_t n = 0;
 
-    if (vma->flags & VMSIM_VMA_NORESERVE)
+    if (vma->flags & (VMSIM_VMA_NORESERVE | VMSIM_VMA_SHARED))
         return 0;
     for (vmsim_vaddr_t va = start; va < end; va += LEVEL_SIZE(level)) {
         int l, err;
@@ -83,6 +180,51 @@ uint64_t vmsim__hugetlb_unfaulted(struct vmsim *sim, struct vmsim__mm *mm,
             n++;
     }
     return n;
+}
+
+/* A fault in a shared mapping: the object's page at that index, or a new
+ * one for the object (hugetlb_no_page() finds it in, or adds it to, the
+ * page cache), taken from the object's reservation while it has one. */
+static int shared_fault(struct fault *vf, pte_t *e, pte_t prot)
+{
+    struct vmsim *sim = vf->sim;
+    const struct vmsim__vma *vma = vf->vma;
+    struct vmsim__hobj *o = hobj_of(sim, vma->hobj);
+    unsigned level = hugetlb_level(vma);
+    struct vmsim__hpool *hp = &sim->hpool[level - 1];
+    uint64_t hs = LEVEL_SIZE(level);
+    uint64_t idx = (vma->pgoff * PAGE_SIZE + (vf->va - vma->start)) / hs;
+    uint64_t v;
+    vmsim_pfn_t pfn;
+    int out = VMSIM_OUT_MINOR | VMSIM_OUT_HUGE;
+
+    VMSIM_ASSERT(o != NULL && idx < o->nr);
+    v = vmsim__sparse_get(&o->pages, idx);
+    if (v != 0) {
+        pfn = v - 1;
+    } else {
+        if (o->resv == 0 && hp->free <= hp->rsvd)
+            return VMSIM__SIGBUS; /* MAP_NORESERVE and the pool is empty */
+        pfn = hp->free_list[hp->free - 1];
+        if (vmsim__sparse_set(sim, &o->pages, idx, pfn + 1) < 0)
+            return VMSIM_ENOMEM;
+        hp->free--;
+        if (o->resv > 0) {
+            o->resv--;
+            hp->rsvd--;
+        }
+        o->nr_pages++;
+        pfn_frame(sim, pfn)->refcount = 1; /* the object's */
+        vmsim__charge(sim, VMSIM_COST_zero_page, (uint64_t)1 << pool_order[level - 1]);
+        vf->cause = "hugetlb";
+    }
+    pfn_frame(sim, pfn)->mapcount++;
+    pfn_frame(sim, pfn)->refcount++;
+    if (vma->prot & VMSIM_PROT_WRITE)
+        prot |= PTE_RW | (vf->kind == VMSIM_WRITE ? PTE_D : 0);
+    *e = pfn_pte(pfn) | prot;
+    vf->mm->hugetlb_pages += (uint64_t)1 << pool_order[level - 1];
+    return out;
 }
 
 int vmsim__hugetlb_fault(struct fault *vf)
@@ -107,7 +249,8 @@ int vmsim__hugetlb_fault(struct fault *vf)
             *e |= PTE_A;
             return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE;
         }
-        if (f->mapcount == 1) { /* hugetlb_wp(): the only mapping */
+        if (f->mapcount == 1 || (vf->vma->flags & VMSIM_VMA_SHARED)) {
+            /* hugetlb_wp(): the only mapping, or a shared one */
             *e |= PTE_RW | PTE_D | PTE_A;
             return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE | VMSIM_OUT_REUSE;
         }
@@ -125,6 +268,8 @@ int vmsim__hugetlb_fault(struct fault *vf)
         vf->proc->cow++;
         return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE | VMSIM_OUT_COW;
     }
+    if (vf->vma->flags & VMSIM_VMA_SHARED)
+        return shared_fault(vf, e, prot);
     /* take a page: the mapping's reservation, or a free unreserved one */
     if (reserved) {
         VMSIM_ASSERT(hp->rsvd > 0);
@@ -147,15 +292,10 @@ void vmsim__hugetlb_zap(struct vmsim *sim, struct vmsim__mm *mm, pte_t *e, unsig
 {
     vmsim_pfn_t pfn = pte_pfn(*e);
     struct vmsim__frame *f = pfn_frame(sim, pfn);
-    struct vmsim__hpool *hp = &sim->hpool[level - 1];
 
     *e = 0;
     mm->hugetlb_pages -= (uint64_t)1 << pool_order[level - 1];
     f->mapcount--;
-    if (--f->refcount == 0) {
-        /* back to the pool, its contents gone: the next fault sees zeros */
-        for (uint64_t i = 0; i < ((uint64_t)1 << pool_order[level - 1]); i++)
-            vmsim__frame_data_free(sim, pfn + i);
-        hp->free_list[hp->free++] = pfn;
-    }
+    if (--f->refcount == 0)
+        pool_put(sim, level, pfn);
 }

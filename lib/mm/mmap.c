@@ -190,7 +190,7 @@ void vmsim__zap_range(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsi
 static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_t j)
 {
     vmsim_vaddr_t floor, ceiling, start, end;
-    bool shm = false;
+    bool shm = false, hobj = false;
 
     if (i == j)
         return;
@@ -210,6 +210,8 @@ static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_
             vmsim__file_writeback(sim, f, v->pgoff, v->pgoff + vma_pages(v) - 1);
         if (f != NULL && f->anon_shm)
             shm = true;
+        if (v->hobj != 0)
+            hobj = true;
         if (v->flags & VMSIM_VMA_ACCOUNT)
             unacct(sim, vma_pages(v));
         vm_stat_account(mm, v, -1);
@@ -219,6 +221,10 @@ static void remove_vmas(struct vmsim *sim, struct vmsim__mm *mm, size_t i, size_
     if (shm) {
         for (size_t id = 1; id < sim->nr_files; id++)
             vmsim__file_release_if_unused(sim, (uint32_t)id);
+    }
+    if (hobj) {
+        for (size_t id = 1; id < sim->nr_hobjs; id++)
+            vmsim__hobj_release_if_unused(sim, (uint32_t)id);
     }
 }
 
@@ -457,7 +463,15 @@ static int do_mmap_hugetlb(struct vmsim *sim, struct vmsim__proc *p,
               ((req->flags & VMSIM_MAP_SHARED) ? VMSIM_VMA_SHARED : 0) |
               ((req->flags & VMSIM_MAP_NORESERVE) ? VMSIM_VMA_NORESERVE : 0);
     v.pgoff = addr / PAGE_SIZE;
-    if (!(v.flags & VMSIM_VMA_NORESERVE)) {
+    if (v.flags & VMSIM_VMA_SHARED) {
+        /* the object (its reservations too); its page i is i huge pages
+         * past the mapping's start */
+        v.pgoff = 0;
+        err = vmsim__hobj_create(sim, level, len / hs, (v.flags & VMSIM_VMA_NORESERVE) != 0,
+                                 &v.hobj);
+        if (err != 0)
+            return err;
+    } else if (!(v.flags & VMSIM_VMA_NORESERVE)) {
         err = vmsim__hugetlb_reserve(sim, level, len / hs);
         if (err != 0)
             return err;
@@ -470,12 +484,18 @@ static int do_mmap_hugetlb(struct vmsim *sim, struct vmsim__proc *p,
     err = vmsim__vma_insert(sim, mm, &v);
     if (err < 0)
         goto unreserve;
+    if (v.hobj != 0)
+        sim->hobjs[v.hobj]->creating = false;
     vm_stat_account(mm, &v, 1);
     *addr_out = addr;
     return 0;
 unreserve:
-    if (!(v.flags & VMSIM_VMA_NORESERVE))
+    if (v.hobj != 0) {
+        sim->hobjs[v.hobj]->creating = false;
+        vmsim__hobj_release_if_unused(sim, v.hobj);
+    } else if (!(v.flags & VMSIM_VMA_NORESERVE)) {
         vmsim__hugetlb_unreserve(sim, level, len / hs);
+    }
     return err;
 }
 

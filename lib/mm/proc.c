@@ -181,8 +181,9 @@ static int copy_pte_range(struct vmsim *sim, struct vmsim__proc *parent,
     return 0;
 }
 
-/* copy_hugetlb_page_range(): huge pages are shared, write-protected when
- * private; the child holds no reservation for what is not faulted yet. */
+/* copy_hugetlb_page_range() of a private mapping: huge pages are shared,
+ * write-protected; the child holds no reservation for what is not faulted
+ * yet. */
 static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
                               struct vmsim__mm *dst, struct vmsim__vma *v, uint64_t *copied)
 {
@@ -198,8 +199,7 @@ static int copy_hugetlb_range(struct vmsim *sim, struct vmsim__proc *parent,
         d = vmsim__pt_walk(sim, dst, va, hl, true, &level, &err);
         if (d == NULL)
             return err;
-        if (!(v->flags & VMSIM_VMA_SHARED))
-            *s &= ~PTE_RW;
+        *s &= ~PTE_RW;
         *d = *s & ~PTE_A;
         f = pfn_frame(sim, pte_pfn(*s));
         f->mapcount++;
@@ -253,10 +253,12 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
     if (src->nr_vmas > 0)
         memcpy(dst->vmas, src->vmas, src->nr_vmas * sizeof(dst->vmas[0]));
     dst->nr_vmas = src->nr_vmas;
-    /* hugetlb reservations stay the parent's: the child's VMAs hold none,
-     * even if the fork fails before their pages are copied */
+    /* a private hugetlb mapping's reservations stay the parent's: the
+     * child's VMAs hold none, even if the fork fails before their pages
+     * are copied; a shared one's belong to its object, which the child's
+     * VMAs now map too */
     for (size_t i = 0; i < dst->nr_vmas; i++)
-        if (dst->vmas[i].flags & VMSIM_VMA_HUGETLB)
+        if ((dst->vmas[i].flags & (VMSIM_VMA_HUGETLB | VMSIM_VMA_SHARED)) == VMSIM_VMA_HUGETLB)
             dst->vmas[i].flags |= VMSIM_VMA_NORESERVE;
     dst->total_vm = dst->hiwater_vm = src->total_vm;
     dst->data_vm = src->data_vm;
@@ -269,6 +271,10 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
         struct vmsim__vma *v = &dst->vmas[i];
 
         if (v->flags & VMSIM_VMA_HUGETLB) {
+            /* vma_needs_copy(): a shared mapping has no anon_vma; the
+             * child faults its pages in from the object */
+            if (v->flags & VMSIM_VMA_SHARED)
+                continue;
             err = copy_hugetlb_range(sim, p, dst, v, &copied);
             if (err < 0)
                 goto fail;

@@ -44,7 +44,7 @@ bool vmsim__vma_range_free(const struct vmsim__mm *mm, vmsim_vaddr_t addr, uint6
 static bool can_merge(const struct vmsim__vma *a, const struct vmsim__vma *b)
 {
     if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
-        a->file != b->file)
+        a->file != b->file || a->hobj != b->hobj)
         return false;
     if (a->file != 0 && a->pgoff + (a->end - a->start) / PAGE_SIZE != b->pgoff)
         return false;

@@ -144,6 +144,7 @@ struct mproc {
     XX(huge_faults, "hugetlb faults (accesses served by a new 2 MiB mapping)")            \
     XX(huge_cow, "hugetlb copy-on-write faults")                                          \
     XX(huge_forks, "forks while hugetlb pages were mapped")                               \
+    XX(huge_shared_lazy, "shared hugetlb mappings first touched after a fork")           \
     XX(huge_sigbus, "SIGBUS of a fork child on a hugetlb page, pool empty (as Linux)")    \
     XX(huge_owner_sigbus, "SIGBUS of the owner on copy-on-write, pool empty (not Linux)") \
     XX(huge_page_ops, "hugetlb pages in use, summed over operations")
@@ -2029,6 +2030,7 @@ static void op_hugetlb(struct run *r)
     struct mvma nv = { 0 }, *v;
     uint64_t free_ = 0, rsvd = 0;
     int obj = -1, rc;
+    bool lazy;
 
     if (pid == 0 || r->procs[pid].nv > MAXVMA - 3)
         return;
@@ -2070,7 +2072,12 @@ static void op_hugetlb(struct run *r)
     nv.owner = true;
     v = model_add_vma(r, pid, &nv);
     r->cov.huge_maps++;
-    for (uint64_t b = addr; b < addr + req.len && !r->failed; b += HPAGE) {
+    /* a shared mapping may meet its first fault only after the fork: the
+     * child and the parent must still find the same page (the object) */
+    lazy = (req.flags & VMSIM_MAP_SHARED) && chance(r, 30);
+    if (lazy)
+        r->cov.huge_shared_lazy++;
+    for (uint64_t b = addr; b < addr + req.len && !r->failed && !lazy; b += HPAGE) {
         if (req.prot & VMSIM_PROT_WRITE) {
             touch_block(r, pid, b, 1 + (unsigned)rnd(r, 3));
         } else if ((v = vma_at(&r->procs[pid], b)) != NULL) {
@@ -2086,9 +2093,13 @@ static void op_hugetlb(struct run *r)
     sync_alive(r);
     if (r->failed || !r->procs[child].alive)
         return;
-    touch_block(r, chance(r, 50) ? pid : child, addr, 1 + (unsigned)rnd(r, 2));
-    verify_block(r, pid, addr, 2);
-    verify_block(r, child, addr, 2);
+    for (uint64_t b = addr; b < addr + (lazy ? req.len : HPAGE) && !r->failed; b += HPAGE) {
+        touch_block(r, chance(r, 50) ? pid : child, b, 1 + (unsigned)rnd(r, 2));
+        if (r->procs[pid].alive)
+            verify_block(r, pid, b, 2);
+        if (r->procs[child].alive)
+            verify_block(r, child, b, 2);
+    }
 }
 
 /* A few random pages and one heap block, against the model. */

@@ -423,6 +423,70 @@ static void test_hugetlb_fork(void **state)
     test_sim_free(sim);
 }
 
+/*
+ * MAP_SHARED|MAP_HUGETLB is one object (Linux: the anonymous hugetlbfs
+ * inode of hugetlb_file_setup()): a fork child does not copy its entries
+ * (vma_needs_copy() is false without an anon_vma) and faults in the very
+ * page the parent sees; the reservations are the object's, so a partial
+ * munmap keeps them and they go, with the pages, when the last VMA does
+ * (hugetlbfs_evict_inode()). Hand derivation from mm/hugetlb.c and
+ * fs/hugetlbfs/inode.c.
+ */
+static void test_hugetlb_shared_object(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_mmap_req_t req = { .len = 4 * MiB, .prot = RW,
+                             .flags = VMSIM_MAP_SHARED | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_HUGETLB };
+    vmsim_vaddr_t a = 0;
+    char buf[8] = { 0 };
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 64 * MiB;
+    cfg.hugepages_2m = 4;
+    cfg.track_data = true;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
+    assert_int_equal(vmsim_mmap(sim, 1, &req, &a), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 2);
+    assert_int_equal(vmsim_write_data(sim, 1, a, "parent", 6, NULL), 0);
+    assert_int_equal(vmsim_fork(sim, 1, 2), 0);
+    assert_int_equal(test_info(sim, 1).nr_ptes_copied_fork, 0);
+    assert_int_equal(test_info(sim, 2).hugetlb, 0);
+    /* the child writes the page the parent never touched, and reads the
+     * parent's: one page each, found in the object */
+    assert_int_equal(vmsim_write_data(sim, 2, a + 2 * MiB, "child", 5, NULL), 0);
+    assert_int_equal(vmsim_read_data(sim, 2, a, buf, 6, NULL), 0);
+    assert_memory_equal(buf, "parent", 6);
+    assert_int_equal(vmsim_read_data(sim, 1, a + 2 * MiB, buf, 5, NULL), 0);
+    assert_memory_equal(buf, "child", 5);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 2);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    assert_int_equal(test_info(sim, 1).hugetlb, 4 * MiB);
+    assert_int_equal(test_info(sim, 2).hugetlb, 4 * MiB);
+    test_check(sim);
+    /* the parent unmaps all, the child half: the pages stay with the
+     * object while the child maps any of it */
+    assert_int_equal(vmsim_munmap(sim, 1, a, 4 * MiB), 0);
+    assert_int_equal(vmsim_munmap(sim, 2, a, 2 * MiB), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 2);
+    assert_int_equal(vmsim_read_data(sim, 2, a + 2 * MiB, buf, 5, NULL), 0);
+    assert_memory_equal(buf, "child", 5);
+    test_check(sim);
+    assert_int_equal(vmsim_exit(sim, 2), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 4);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    test_check(sim);
+    /* an untouched object: a partial munmap keeps all its reservations */
+    assert_int_equal(vmsim_mmap(sim, 1, &req, &a), 0);
+    assert_int_equal(vmsim_munmap(sim, 1, a + 2 * MiB, 2 * MiB), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 2);
+    assert_int_equal(vmsim_munmap(sim, 1, a, 2 * MiB), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    test_sim_free(sim);
+}
+
 /* Random accesses over 1 GiB: 4 KiB pages overflow the TLB's reach
  * (1536 + 64 entries = 6.4 MiB), 2 MiB pages fit it (512 THPs against
  * 1536 L2 + 32 L1 entries), so misses and walk references collapse. */
@@ -511,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_fragmentation_fallback),
         cmocka_unit_test(test_khugepaged_collapse),
         cmocka_unit_test(test_madv_collapse_errors),
+        cmocka_unit_test(test_hugetlb_shared_object),
         cmocka_unit_test(test_madv_collapse_enomem),
         cmocka_unit_test(test_thp_swapout_splits),
         cmocka_unit_test(test_hugetlb_pools),
