@@ -447,6 +447,24 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
     for (uint64_t pfn = 0; pfn < sim->nr_frames; pfn++) {
         const struct vmsim__frame *f = pfn_frame(sim, pfn);
 
+        if (f->flags & PG_BUDDY) {
+            /* a free block (vmsim__phys_check saw every frame of it
+             * free): no entry may map any of it */
+            uint64_t n = (uint64_t)1 << f->order;
+            uint32_t any = 0;
+
+            for (uint64_t i = 0; i < n; i++)
+                any |= ws.maps[pfn + i] | ws.entire[pfn + i];
+            for (uint64_t i = 0; any != 0 && i < n; i++) {
+                if (ws.maps[pfn + i] | ws.entire[pfn + i]) {
+                    err = vmsim__corrupt(buf, len, "pfn %llu is mapped but free",
+                                         (unsigned long long)(pfn + i));
+                    goto out;
+                }
+            }
+            pfn += n - 1;
+            continue;
+        }
         if (f->flags & PG_TABLE)
             continue;
         if (f->flags & PG_HUGETLB) {

@@ -165,6 +165,42 @@ static void test_stray_entry(void **state)
     test_check(fx->sim);
 }
 
+/* An entry that maps a frame of a free buddy block, the last of the
+ * block: the walk of the tables names it (and the pass over the frames,
+ * which skips free blocks whole, would too). */
+static void test_maps_free_frame(void **state)
+{
+    struct fixture *fx = *state;
+    vmsim_t *sim = fx->sim;
+    vmsim_pfn_t free_pfn = 0;
+    pte_t *e = NULL, saved;
+    int level;
+
+    for (vmsim_pfn_t pfn = 0; pfn < sim->nr_frames; pfn++) {
+        if ((sim->frames[pfn].flags & PG_BUDDY) && sim->frames[pfn].order > 0) {
+            free_pfn = pfn + ((vmsim_pfn_t)1 << sim->frames[pfn].order) - 1;
+            break;
+        }
+    }
+    assert_true(free_pfn > 0);
+    for (uint64_t i = 0; i < 64 && e == NULL; i++) { /* a swapped-out page's entry */
+        pte_t *t = pt_lookup(sim, fx->mm, fx->va + i * 4096, &level);
+
+        if (t != NULL && !pte_present(*t) && !pte_none(*t))
+            e = t;
+    }
+    assert_non_null(e);
+    saved = *e;
+    *e = pfn_pte(free_pfn) | PTE_P | PTE_US | PTE_A;
+    fx->mm->rss[MM_SWAPENTS]--;
+    fx->mm->rss[MM_ANONPAGES]++;
+    expect_corrupt(sim, "which is not a user page (flags 0)");
+    *e = saved;
+    fx->mm->rss[MM_SWAPENTS]++;
+    fx->mm->rss[MM_ANONPAGES]--;
+    test_check(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +210,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rss, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stray_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_maps_free_frame, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
