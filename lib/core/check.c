@@ -27,6 +27,7 @@ int vmsim__corrupt(char *buf, size_t len, const char *fmt, ...)
 struct walk_state {
     const struct vmsim *sim;
     const struct vmsim__proc *proc;
+    const struct vmsim__vma *vma; /* the VMA of the last leaf, or NULL */
     uint32_t *maps;         /* per pfn: leaf entries seen */
     uint32_t *swap_refs;    /* per slot: swap entries seen */
     uint32_t *entire;       /* per THP head: PMDs seen */
@@ -43,10 +44,12 @@ static int check_leaf(struct walk_state *ws, pte_t e, vmsim_vaddr_t va, int leve
 {
     const struct vmsim *sim = ws->sim;
     const struct vmsim__mm *mm = ws->proc->mm;
-    const struct vmsim__vma *vma = vmsim__vma_find(mm, va);
+    const struct vmsim__vma *vma = ws->vma; /* leaves come in address order */
     vmsim_pfn_t pfn;
     const struct vmsim__frame *f;
 
+    if (vma == NULL || va < vma->start || va >= vma->end)
+        ws->vma = vma = vmsim__vma_find(mm, va);
     if (vma == NULL || vma->start > va)
         return vmsim__corrupt(ws->buf, ws->len, "pid %d: entry at %#llx outside every VMA",
                               ws->proc->pid, (unsigned long long)va);
@@ -169,18 +172,21 @@ static int check_table(struct walk_state *ws, vmsim_pfn_t pfn, int level, vmsim_
     ws->tables[level]++;
     table = f->u.table;
     for (int i = 0; i < PT_ENTRIES; i++) {
-        pte_t e = table[i];
-        vmsim_vaddr_t va = base + (uint64_t)i * LEVEL_SIZE(level);
+        pte_t e;
+        vmsim_vaddr_t va;
         int err;
 
         /* most of a sparse table is empty: skip it 8 entries at a time */
-        if ((i & 7) == 0 && (table[i] | table[i + 1] | table[i + 2] | table[i + 3] |
-                             table[i + 4] | table[i + 5] | table[i + 6] | table[i + 7]) == 0) {
-            i += 7;
-            continue;
-        }
+        while (i < PT_ENTRIES && (i & 7) == 0 &&
+               (table[i] | table[i + 1] | table[i + 2] | table[i + 3] | table[i + 4] |
+                table[i + 5] | table[i + 6] | table[i + 7]) == 0)
+            i += 8;
+        if (i == PT_ENTRIES)
+            break;
+        e = table[i];
         if (pte_none(e))
             continue;
+        va = base + (uint64_t)i * LEVEL_SIZE(level);
         if (level == PT_LEVELS - 1 && i >= 256)
             return vmsim__corrupt(ws->buf, ws->len, "pid %d: PML4 entry %d maps kernel space",
                                   ws->proc->pid, i);
@@ -224,6 +230,7 @@ static int check_mm(struct walk_state *ws, uint64_t *committed, uint64_t *tables
     memset(ws->tables, 0, sizeof(ws->tables));
     ws->huge_pmds = 0;
     ws->hugetlb = 0;
+    ws->vma = NULL;
     err = check_table(ws, mm->pgd, PT_LEVELS - 1, 0);
     if (err < 0)
         return err;
