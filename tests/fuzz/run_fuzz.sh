@@ -35,7 +35,14 @@ for t in $targets; do
     # shellcheck disable=SC2086 # FUZZ_FLAGS and dict are word lists
     "$bin" -max_total_time="$seconds" -max_len=$max_len -timeout=30 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$art/" $dict ${FUZZ_FLAGS:-} \
-        "$work" "$src/corpus/$t" || failed="$failed $t"
+        "$work" "$src/corpus/$t"
+    rc=$?
+    # 72: libFuzzer's exit status when interrupted (SIGINT), not a crash
+    if [ $rc -eq 72 ]; then
+        echo "run_fuzz.sh: fuzz_$t interrupted" >&2
+    elif [ $rc -ne 0 ]; then
+        failed="$failed $t"
+    fi
 done
 if [ -n "$failed" ]; then
     echo "run_fuzz.sh: crashed:$failed (inputs in $build/fuzz/artifacts/)" >&2
