@@ -178,6 +178,9 @@ enum {
     VMA_SEQ_READ = 1u << 17,    /* madvise(MADV_SEQUENTIAL) */
     VMA_WRITENOTIFY = 1u << 18, /* shared file mapping: writes fault to dirty the page */
     VMA_HUGE_1G = 1u << 19,     /* hugetlb with 1 GiB pages (else 2 MiB) */
+    VMA_HUGE_UNMAPPED = 1u << 20, /* hugetlb, a fork child's private mapping whose
+                                   * owner took a page back (HPAGE_RESV_UNMAPPED):
+                                   * every later page fault in it is SIGBUS */
 };
 
 /* hugetlb pools: [0] 2 MiB pages, [1] 1 GiB pages */

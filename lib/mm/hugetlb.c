@@ -227,6 +227,33 @@ static int shared_fault(struct fault *vf, pte_t *e, pte_t prot)
     return out;
 }
 
+/* unmap_ref_private(): the owner of a private mapping keeps page pfn at
+ * haddr; every other process that maps it there (its fork children) loses
+ * it, and its VMA is marked so that its next fault is a SIGBUS. */
+static void unmap_ref_private(struct vmsim *sim, const struct vmsim__proc *owner,
+                              vmsim_vaddr_t haddr, unsigned level, vmsim_pfn_t pfn)
+{
+    for (size_t i = 0; i < sim->nr_procs; i++) {
+        struct vmsim__proc *p = sim->procs[i];
+        struct vmsim__vma *v;
+        pte_t *e;
+        int l, err;
+
+        if (p == owner || p->mm == NULL)
+            continue;
+        v = vmsim__vma_find(p->mm, haddr);
+        if (v == NULL || v->start > haddr || !(v->flags & VMSIM_VMA_HUGETLB) ||
+            (v->flags & VMSIM_VMA_SHARED))
+            continue;
+        e = vmsim__pt_walk(sim, p->mm, haddr, (int)level, false, &l, &err);
+        if (e == NULL || l != (int)level || pte_none(*e) || pte_pfn(*e) != pfn)
+            continue;
+        vmsim__flush_tlb_range(sim, p->mm, haddr, haddr + LEVEL_SIZE(level));
+        vmsim__hugetlb_zap(sim, p->mm, e, level);
+        v->flags |= VMA_HUGE_UNMAPPED;
+    }
+}
+
 int vmsim__hugetlb_fault(struct fault *vf)
 {
     struct vmsim *sim = vf->sim;
@@ -254,9 +281,20 @@ int vmsim__hugetlb_fault(struct fault *vf)
             *e |= PTE_RW | PTE_D | PTE_A;
             return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE | VMSIM_OUT_REUSE;
         }
-        /* copy-on-write of a private huge page shared by fork */
-        if (hp->free <= hp->rsvd)
-            return VMSIM__SIGBUS;
+        /* copy-on-write of a private huge page shared by fork; with no
+         * page to spare, the owner of the reservations takes the page from
+         * the children (hugetlb_wp(), unmap_ref_private()); a child or a
+         * MAP_NORESERVE mapping gets SIGBUS */
+        if (hp->free <= hp->rsvd) {
+            if (vf->vma->flags & VMSIM_VMA_NORESERVE)
+                return VMSIM__SIGBUS;
+            unmap_ref_private(sim, vf->proc, vf->va & ~(LEVEL_SIZE(level) - 1), level,
+                              pte_pfn(*e));
+            if (f->mapcount != 1)
+                return VMSIM__SIGBUS;
+            *e |= PTE_RW | PTE_D | PTE_A;
+            return VMSIM_OUT_MINOR | VMSIM_OUT_HUGE | VMSIM_OUT_REUSE;
+        }
         pfn = hp->free_list[--hp->free];
         for (uint64_t i = 0; i < ((uint64_t)1 << pool_order[level - 1]); i++)
             vmsim__frame_data_copy(sim, pfn + i, pte_pfn(*e) + i);
@@ -270,6 +308,9 @@ int vmsim__hugetlb_fault(struct fault *vf)
     }
     if (vf->vma->flags & VMSIM_VMA_SHARED)
         return shared_fault(vf, e, prot);
+    /* "PID killed due to inadequate hugepage pool" (hugetlb_no_page()) */
+    if (vf->vma->flags & VMA_HUGE_UNMAPPED)
+        return VMSIM__SIGBUS;
     /* take a page: the mapping's reservation, or a free unreserved one */
     if (reserved) {
         VMSIM_ASSERT(hp->rsvd > 0);

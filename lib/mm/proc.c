@@ -257,9 +257,11 @@ int vmsim_fork(vmsim_t *sim, vmsim_pid_t pid, vmsim_pid_t child)
      * child's VMAs hold none, even if the fork fails before their pages
      * are copied; a shared one's belong to its object, which the child's
      * VMAs now map too */
-    for (size_t i = 0; i < dst->nr_vmas; i++)
+    for (size_t i = 0; i < dst->nr_vmas; i++) {
         if ((dst->vmas[i].flags & (VMSIM_VMA_HUGETLB | VMSIM_VMA_SHARED)) == VMSIM_VMA_HUGETLB)
             dst->vmas[i].flags |= VMSIM_VMA_NORESERVE;
+        dst->vmas[i].flags &= ~VMA_HUGE_UNMAPPED; /* hugetlb_dup_vma_private() */
+    }
     dst->total_vm = dst->hiwater_vm = src->total_vm;
     dst->data_vm = src->data_vm;
     dst->exec_vm = src->exec_vm;

@@ -38,19 +38,18 @@
  * shortest failing prefix (re-running the first k operations, then a full
  * sweep, for the smallest failing k), and the operations of that prefix.
  *
- * A SIGBUS is a mismatch except where Linux raises it too (a hugetlb page
- * a fork child or a MAP_NORESERVE mapping faults with the pool empty). One
- * known difference is tolerated and counted (huge_owner_sigbus): with the
- * pool empty, libvmsim SIGBUSes the owner of a private hugetlb mapping
- * that writes a page a child shares, where Linux takes the page from the
- * child; DIFF_STRICT_HUGETLB=1 makes it a mismatch.
+ * A SIGBUS is a mismatch except where Linux raises it too: a hugetlb page
+ * a fork child or a MAP_NORESERVE mapping faults with the pool empty, or
+ * any fault in a child's private hugetlb mapping after its owner, with the
+ * pool empty, wrote a page the child shared and took it back
+ * (unmap_ref_private()).
  *
  * Knobs (environment): DIFF_OPS total operations (default 60000, fewer
  * under AddressSanitizer), DIFF_RUN_OPS operations per run (2000),
  * DIFF_SEED run only this seed, DIFF_FIRST_SEED the first seed (1),
  * DIFF_RUN_LEN with DIFF_SEED: the length of the run the seed's sequence
  * was made for (a failure's prefix), DIFF_VERBOSE=1 print every
- * operation, DIFF_STRICT_HUGETLB=1 as above, DIFF_KEEP_GOING=1 report every
+ * operation, DIFF_KEEP_GOING=1 report every
  * failing seed on one line (no prefix search) and go on, DIFF_NO_SKIP=1 run
  * the seeds of known_bugs[] too.
  */
@@ -115,6 +114,8 @@ struct mvma {
     bool noreserve;     /* hugetlb with MAP_NORESERVE */
     bool owner;         /* hugetlb: mapped by this process (holds the reservation),
                          * not inherited through fork */
+    bool taken;         /* hugetlb, a child's: its owner may have taken pages
+                         * back (every later fault may SIGBUS) */
 };
 
 struct mheap {
@@ -146,7 +147,7 @@ struct mproc {
     XX(huge_forks, "forks while hugetlb pages were mapped")                               \
     XX(huge_shared_lazy, "shared hugetlb mappings first touched after a fork")           \
     XX(huge_sigbus, "SIGBUS of a fork child on a hugetlb page, pool empty (as Linux)")    \
-    XX(huge_owner_sigbus, "SIGBUS of the owner on copy-on-write, pool empty (not Linux)") \
+    XX(huge_owner_takes, "owner stores with the pool empty, children may lose pages")   \
     XX(huge_page_ops, "hugetlb pages in use, summed over operations")
 
 struct coverage {
@@ -161,7 +162,6 @@ struct run {
     uint64_t seed, rng, nops, op, nlog, swapoff_at, fail_op;
     bool verbose, failed, sweep_at_end;
     bool spare_before; /* hugetlb_spare() before the latest access to a hugetlb VMA */
-    bool strict_hugetlb; /* DIFF_STRICT_HUGETLB: the owner's SIGBUS is a mismatch */
     bool corrupt;        /* vmsim_check failed: the machine is not destroyed */
     vmsim_t *sim;
     vmsim_config_t cfg;
@@ -473,6 +473,20 @@ static void model_store(struct run *r, struct mvma *v, uint64_t va, const uint8_
     uint64_t i = (va - v->start) / PAGE, in = va % PAGE;
     struct mbuf *m;
 
+    /* the owner of a private hugetlb mapping stores with the pool empty:
+     * in Linux it takes any page it still shares from the children
+     * (unmap_ref_private()); the model cannot tell which still share it,
+     * so every child mapping there may SIGBUS from now on */
+    if (v->hugetlb && !v->shared && v->owner && !v->noreserve && !r->spare_before) {
+        r->cov.huge_owner_takes++;
+        for (vmsim_pid_t q = 1; q <= NPROC; q++) {
+            struct mvma *w = r->procs[q].alive ? vma_at(&r->procs[q], va) : NULL;
+
+            if (w != NULL && w != v && w->hugetlb && !w->shared && !w->owner)
+                w->taken = true;
+        }
+    }
+
     if (!v->shared) {
         bool unknown;
         const uint8_t *cur = expected_page(r, v, i, &unknown);
@@ -554,29 +568,22 @@ static bool hugetlb_spare(struct run *r)
  * A SIGBUS at va is legitimate where Linux raises it too: a private hugetlb
  * mapping the process inherited through fork (its reservations stay the
  * parent's) or one mapped MAP_NORESERVE, when the pool has no page to
- * spare. Not for a shared mapping (the reservation is the object's), nor,
- * in Linux, for a private mapping's owner writing a page a child shares:
- * hugetlb_wp() then unmaps the page from the children (unmap_ref_private)
- * and the owner goes on. libvmsim SIGBUSes the owner there; that is
- * counted (huge_owner_sigbus), and a mismatch with DIFF_STRICT_HUGETLB=1.
+ * spare; and any fault in a child's mapping whose owner took pages back
+ * (hugetlb_wp() -> unmap_ref_private() marks it HPAGE_RESV_UNMAPPED). Not
+ * for a shared mapping (the reservation is the object's), nor for the
+ * owner of a private one.
  */
 static bool sigbus_legitimate(struct run *r, vmsim_pid_t pid, uint64_t va)
 {
     struct mvma *v = vma_at(&r->procs[pid], va);
 
+    if (v == NULL || !v->hugetlb)
+        return false;
     /* the pool as it was before the access: a process SIGBUS kills gives
      * its own huge pages back */
-    if (v == NULL || !v->hugetlb || r->spare_before)
+    if (!v->taken && (r->spare_before || (!v->noreserve && (v->shared || v->owner))))
         return false;
-    if (!v->noreserve && v->shared)
-        return false;
-    if (!v->noreserve && v->owner) {
-        if (r->strict_hugetlb)
-            return false;
-        r->cov.huge_owner_sigbus++;
-    } else {
-        r->cov.huge_sigbus++;
-    }
+    r->cov.huge_sigbus++;
     r->procs[pid].sigbus_ok = true;
     return true;
 }
@@ -1310,6 +1317,7 @@ static void proc_copy(struct run *r, struct mproc *dst, const struct mproc *src)
 
         *w = *v;
         w->owner = false; /* hugetlb reservations stay the parent's */
+        w->taken = false; /* hugetlb_dup_vma_private() */
         if (v->own != NULL) {
             w->own = calloc(vma_pages(v), sizeof(*w->own));
             assert_non_null(w->own);
@@ -2336,8 +2344,6 @@ static bool run_seed(struct run *r, uint64_t seed, uint64_t nops, uint64_t run_l
     r->rng = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
     r->nops = nops;
     r->verbose = verbose;
-    r->strict_hugetlb = getenv("DIFF_STRICT_HUGETLB") != NULL &&
-                        strcmp(getenv("DIFF_STRICT_HUGETLB"), "0") != 0;
     run_config(r);
     r->swapoff_at = chance(r, 35) ? run_len - 1 : UINT64_MAX;
     rc = vmsim_create(&r->cfg, &r->sim);

@@ -487,6 +487,55 @@ static void test_hugetlb_shared_object(void **state)
     test_sim_free(sim);
 }
 
+/*
+ * The owner of a private hugetlb mapping writes a page its fork child
+ * shares, and the pool has no page to spare: Linux's hugetlb_wp() takes
+ * the page from the child (unmap_ref_private()) and marks the child's VMA
+ * HPAGE_RESV_UNMAPPED; the owner writes on in place, and the child's next
+ * fault there is a SIGBUS ("killed due to inadequate hugepage pool").
+ * Hand derivation from mm/hugetlb.c.
+ */
+static void test_hugetlb_owner_takes_page(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_mmap_req_t req = { .len = 2 * MiB, .prot = RW,
+                             .flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_HUGETLB };
+    vmsim_vaddr_t a = 0, b = 0;
+    vmsim_proc_info_t info;
+    unsigned out = 0;
+    char buf[8] = { 0 };
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 64 * MiB;
+    cfg.hugepages_2m = 2;
+    cfg.track_data = true;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "owner", 0), 0);
+    assert_int_equal(vmsim_mmap(sim, 1, &req, &a), 0);
+    assert_int_equal(vmsim_write_data(sim, 1, a, "before", 6, NULL), 0);
+    assert_int_equal(vmsim_fork(sim, 1, 2), 0);
+    assert_int_equal(vmsim_mmap(sim, 1, &req, &b), 0); /* the last page: reserved */
+    assert_int_equal(vmsim_access(sim, 1, b, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 0);
+    /* the owner's copy-on-write finds no page: it keeps the shared one */
+    assert_int_equal(vmsim_write_data(sim, 1, a, "after", 5, &out), 0);
+    assert_true(out & VMSIM_OUT_REUSE);
+    assert_true(test_info(sim, 1).alive);
+    assert_int_equal(test_info(sim, 2).hugetlb, 0);
+    test_check(sim);
+    /* the child's next fault in that mapping kills it */
+    assert_int_equal(vmsim_read_data(sim, 2, a, buf, 5, &out), 0);
+    assert_true(out & VMSIM_OUT_BUS);
+    assert_int_equal(vmsim_proc_info(sim, 2, &info), 0);
+    assert_false(info.alive);
+    assert_int_equal(info.signal, VMSIM_SIGBUS);
+    assert_int_equal(vmsim_read_data(sim, 1, a, buf, 5, NULL), 0);
+    assert_memory_equal(buf, "after", 5);
+    test_sim_free(sim);
+}
+
 /* Random accesses over 1 GiB: 4 KiB pages overflow the TLB's reach
  * (1536 + 64 entries = 6.4 MiB), 2 MiB pages fit it (512 THPs against
  * 1536 L2 + 32 L1 entries), so misses and walk references collapse. */
@@ -576,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_khugepaged_collapse),
         cmocka_unit_test(test_madv_collapse_errors),
         cmocka_unit_test(test_hugetlb_shared_object),
+        cmocka_unit_test(test_hugetlb_owner_takes_page),
         cmocka_unit_test(test_madv_collapse_enomem),
         cmocka_unit_test(test_thp_swapout_splits),
         cmocka_unit_test(test_hugetlb_pools),
