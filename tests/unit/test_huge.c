@@ -329,6 +329,21 @@ static vmsim_t *hugetlb_sim(uint64_t n2m, uint64_t n1g)
     return sim;
 }
 
+/* 64 MiB keeping page contents, a pool of n2m 2 MiB pages, pid 1. */
+static vmsim_t *hugetlb_data_sim(uint64_t n2m)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+
+    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
+    cfg.memory = 64 * MiB;
+    cfg.hugepages_2m = n2m;
+    cfg.track_data = true;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "owner", 0), 0);
+    return sim;
+}
+
 static int map_hugetlb(vmsim_t *sim, uint64_t len, uint64_t pagesize, unsigned extra,
                        vmsim_vaddr_t *va)
 {
@@ -434,20 +449,13 @@ static void test_hugetlb_fork(void **state)
  */
 static void test_hugetlb_shared_object(void **state)
 {
-    vmsim_config_t cfg;
-    vmsim_t *sim = NULL;
+    vmsim_t *sim = hugetlb_data_sim(4);
     vmsim_mmap_req_t req = { .len = 4 * MiB, .prot = RW,
                              .flags = VMSIM_MAP_SHARED | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_HUGETLB };
     vmsim_vaddr_t a = 0;
     char buf[8] = { 0 };
 
     (void)state;
-    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
-    cfg.memory = 64 * MiB;
-    cfg.hugepages_2m = 4;
-    cfg.track_data = true;
-    assert_int_equal(vmsim_create(&cfg, &sim), 0);
-    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
     assert_int_equal(vmsim_mmap(sim, 1, &req, &a), 0);
     assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 2);
     assert_int_equal(vmsim_write_data(sim, 1, a, "parent", 6, NULL), 0);
@@ -497,8 +505,7 @@ static void test_hugetlb_shared_object(void **state)
  */
 static void test_hugetlb_owner_takes_page(void **state)
 {
-    vmsim_config_t cfg;
-    vmsim_t *sim = NULL;
+    vmsim_t *sim = hugetlb_data_sim(2);
     vmsim_mmap_req_t req = { .len = 2 * MiB, .prot = RW,
                              .flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_HUGETLB };
     vmsim_vaddr_t a = 0, b = 0;
@@ -507,12 +514,6 @@ static void test_hugetlb_owner_takes_page(void **state)
     char buf[8] = { 0 };
 
     (void)state;
-    vmsim_config_init(&cfg, VMSIM_PROFILE_LINUX);
-    cfg.memory = 64 * MiB;
-    cfg.hugepages_2m = 2;
-    cfg.track_data = true;
-    assert_int_equal(vmsim_create(&cfg, &sim), 0);
-    assert_int_equal(vmsim_spawn(sim, 1, "owner", 0), 0);
     assert_int_equal(vmsim_mmap(sim, 1, &req, &a), 0);
     assert_int_equal(vmsim_write_data(sim, 1, a, "before", 6, NULL), 0);
     assert_int_equal(vmsim_fork(sim, 1, 2), 0);
