@@ -629,7 +629,15 @@ int vmsim__vmtr_open(struct vmsim__input *in, struct vmsim__reader **out, vmsim_
     }
     header = json_loadb((const char *)p + FIXED_HEADER, hlen, JSON_REJECT_DUPLICATES, &je);
     if (header == NULL) {
-        rc = vmsim__error_set(err, VMSIM_EPARSE, "header: bad JSON: %s", je.text);
+        char why[sizeof(err->text)];
+
+        /* jansson's text quotes the input near the error: made printable,
+         * one line, as for the JSON readers; the place is a byte of a
+         * binary file, not a line */
+        vmsim__json_syntax_error((const char *)p + FIXED_HEADER, hlen, &je, err);
+        snprintf(why, sizeof(why), "%s", err->text);
+        err->line = err->column = 0;
+        rc = vmsim__error_set(err, VMSIM_EPARSE, "header: bad JSON: %s", why);
         goto fail;
     }
     rc = vmsim__json_header(&r->base, header, true, err);
