@@ -441,7 +441,11 @@ VMSIM_API void vmsim_tlb_stats(const vmsim_t *sim, vmsim_tlb_stats_t *out);
 
 /* Verify every invariant: frame refcounts and mapcounts against the page
  * tables, buddy free lists and counts, table accounting, RSS counters.
- * Returns 0, or VMSIM_ECORRUPT with a one-line reason in buf (if not NULL). */
+ * Returns 0, or VMSIM_ECORRUPT with a one-line reason in buf (if not NULL),
+ * or VMSIM_ENOMEM if its counters (4 bytes per frame twice and per swap
+ * slot, kept with the machine after the first call) cannot be allocated.
+ * Because of that cache, do not call it from two threads at once on one
+ * machine. */
 VMSIM_API int vmsim_check(const vmsim_t *sim, char *buf, size_t len);
 
 /* ---- reports ---------------------------------------------------------- */
