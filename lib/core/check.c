@@ -24,6 +24,28 @@ int vmsim__corrupt(char *buf, size_t len, const char *fmt, ...)
     return VMSIM_ECORRUPT;
 }
 
+/* Whether n words from p are all zero: the loops the check spends its
+ * time in (VMSIM_CHECK_SCAN). */
+VMSIM_CHECK_SCAN
+static bool zero_u64(const uint64_t *p, size_t n)
+{
+    uint64_t acc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+VMSIM_CHECK_SCAN
+static bool zero_u32(const uint32_t *p, size_t n)
+{
+    uint32_t acc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
 struct walk_state {
     const struct vmsim *sim;
     const struct vmsim__proc *proc;
@@ -176,13 +198,16 @@ static int check_table(struct walk_state *ws, vmsim_pfn_t pfn, int level, vmsim_
         vmsim_vaddr_t va;
         int err;
 
-        /* most of a sparse table is empty: skip it 8 entries at a time */
-        while (i < PT_ENTRIES && (i & 7) == 0 &&
-               (table[i] | table[i + 1] | table[i + 2] | table[i + 3] | table[i + 4] |
-                table[i + 5] | table[i + 6] | table[i + 7]) == 0)
-            i += 8;
-        if (i == PT_ENTRIES)
-            break;
+        /* most of a sparse table is empty: skip it 64, then 8 entries at
+         * a time */
+        if ((i & 63) == 0 && zero_u64(&table[i], 64)) {
+            i += 63;
+            continue;
+        }
+        if ((i & 7) == 0 && zero_u64(&table[i], 8)) {
+            i += 7;
+            continue;
+        }
         e = table[i];
         if (pte_none(e))
             continue;
@@ -458,11 +483,9 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
             /* a free block (vmsim__phys_check saw every frame of it
              * free): no entry may map any of it */
             uint64_t n = (uint64_t)1 << f->order;
-            uint32_t any = 0;
+            bool any = !zero_u32(&ws.maps[pfn], n) || !zero_u32(&ws.entire[pfn], n);
 
-            for (uint64_t i = 0; i < n; i++)
-                any |= ws.maps[pfn + i] | ws.entire[pfn + i];
-            for (uint64_t i = 0; any != 0 && i < n; i++) {
+            for (uint64_t i = 0; any && i < n; i++) {
                 if (ws.maps[pfn + i] | ws.entire[pfn + i]) {
                     err = vmsim__corrupt(buf, len, "pfn %llu is mapped but free",
                                          (unsigned long long)(pfn + i));
@@ -605,10 +628,17 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
          * broke */
         for (uint64_t s = 0; s < sim->nr_swap_slots; s++) {
             uint32_t m = sim->swap_map[s];
-            uint32_t has_cache = (m & SWP_HAS_CACHE) != 0;
+            uint32_t has_cache;
 
+            if ((s & 63) == 0 && s + 64 <= sim->nr_swap_slots &&
+                zero_u32(&sim->swap_map[s], 64) && zero_u32(&ws.swap_refs[s], 64) &&
+                zero_u32(&sim->swap_cache[s], 64)) {
+                s += 63;
+                continue;
+            }
             if ((m | ws.swap_refs[s] | sim->swap_cache[s]) == 0)
                 continue;
+            has_cache = (m & SWP_HAS_CACHE) != 0;
             used += m != 0;
             cached += has_cache;
             bad |= ((m & SWP_COUNT) ^ ws.swap_refs[s]) |

@@ -196,6 +196,18 @@ void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order)
     sim->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES] = sim->nr_free;
 }
 
+/* The first frame inside a free block of n frames at pfn that is in use,
+ * or 0 (VMSIM_CHECK_SCAN: frames pfn .. pfn + n - 1 are RAM, the caller
+ * read the head's order from the frame table). */
+VMSIM_CHECK_SCAN
+static uint64_t free_block_in_use(const struct vmsim *sim, uint64_t pfn, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++)
+        if (sim->frames[pfn + i].flags != 0)
+            return pfn + i;
+    return 0;
+}
+
 int vmsim__phys_check(const struct vmsim *sim, char *buf, size_t len)
 {
     uint64_t nr_free = 0;
@@ -239,11 +251,16 @@ int vmsim__phys_check(const struct vmsim *sim, char *buf, size_t len)
         uint64_t n;
 
         if (f->flags & PG_BUDDY) {
+            uint64_t used;
+
             n = (uint64_t)1 << f->order;
-            for (uint64_t i = 1; i < n; i++)
-                if (sim->frames[pfn + i].flags != 0)
-                    return vmsim__corrupt(buf, len, "pfn %llu inside a free block is in use",
-                                          (unsigned long long)(pfn + i));
+            if (n > sim->nr_frames - pfn)
+                return vmsim__corrupt(buf, len, "free block at pfn %llu of order %u passes "
+                                      "the end of RAM", (unsigned long long)pfn, (unsigned)f->order);
+            used = free_block_in_use(sim, pfn, n);
+            if (used != 0)
+                return vmsim__corrupt(buf, len, "pfn %llu inside a free block is in use",
+                                      (unsigned long long)used);
         } else if (f->flags & PG_ALLOCATED) {
             n = (uint64_t)1 << f->order;
         } else {
