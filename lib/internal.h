@@ -775,6 +775,18 @@ void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pf
 /* Invalidate mm's translations of [start, end) (flush_tlb_range). */
 void vmsim__flush_tlb_range(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t start,
                             vmsim_vaddr_t end);
+/* Invalidate mm's translation of the 4 KiB page at va (flush_tlb_page):
+ * its ucache slot here, the TLB out of line. */
+static inline void vmsim__flush_tlb_page(struct vmsim *sim, struct vmsim__mm *mm,
+                                         vmsim_vaddr_t va)
+{
+    struct vmsim__ucache *uc = &mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+
+    if (uc->vpn == va >> PAGE_SHIFT)
+        uc->vpn = UINT64_MAX;
+    if (sim->tlb != NULL)
+        vmsim__flush_tlb_range(sim, mm, va & PAGE_MASK, (va & PAGE_MASK) + PAGE_SIZE);
+}
 /* Invalidate every translation of mm (flush_tlb_mm). */
 void vmsim__flush_tlb_mm(struct vmsim *sim, struct vmsim__mm *mm);
 static inline void ucache_clear(struct vmsim__mm *mm)

@@ -428,7 +428,7 @@ static int mkclean_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__v
                        vmsim_vaddr_t va, pte_t *pte, void *arg)
 {
     (void)vma, (void)arg;
-    vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
+    vmsim__flush_tlb_page(sim, p->mm, va);
     *pte &= ~(PTE_RW | PTE_D);
     return 0;
 }

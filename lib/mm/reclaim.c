@@ -253,7 +253,7 @@ static int unmap_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma
         st->pid = p->pid;
         st->va = va;
     }
-    vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
+    vmsim__flush_tlb_page(sim, p->mm, va);
     if (*pte & PTE_D)
         st->dirty = true;
     *pte = st->swp;
@@ -319,7 +319,7 @@ static int evict_anon_once(struct vmsim *sim, vmsim_pfn_t pfn)
         if (err < 0)
             return err;
         f->refcount++; /* as the swap cache would: the page outlives its unmapping */
-        vmsim__flush_tlb_range(sim, p->mm, va, va + PAGE_SIZE);
+        vmsim__flush_tlb_page(sim, p->mm, va);
         *e = swp_entry(0, slot);
         sim->swap_map[slot] = 1 | SWP_EVICTED;
         p->mm->rss[MM_SWAPENTS]++;
