@@ -75,7 +75,9 @@ e|hugetlb|rule|mmap(MAP_HUGETLB) of 100 MiB: HugePages_Rsvd|HugePages_Rsvd|"memi
 e|hugetlb|rule|100 MiB touched: faults (2 MiB pages)|minflt|"minflt": 50, "rss": 0, "pte": "8KiB"
 e|hugetlb|rule|100 MiB touched: HugePages_Free (pool of 64)|HugePages_Free|"HugePages_Rsvd": 0, "HugePages_Free": 14
 e|hugetlb|rule|100 MiB touched: VmPTE (no PTE tables)|pte|"minflt": 50, "rss": 0, "pte": "8KiB"
-e|hugetlb|rule|then 1 GiB of 1 GiB pages touched: faults in all|minflt|"minflt": 51
+e|hugetlb|rule|MADV_DONTNEED of 10 MiB: HugePages_Free|HugePages_Free|"HugePages_Free": 19, "HugePages_Rsvd": 5
+e|hugetlb|rule|MADV_DONTNEED of 10 MiB: HugePages_Rsvd (restored)|HugePages_Rsvd|"HugePages_Free": 19, "HugePages_Rsvd": 5
+e|hugetlb|rule|10 MiB again, then 1 GiB of 1 GiB pages touched: faults in all|minflt|"minflt": 56
 e|thp|measured|100 MiB, MADV_HUGEPAGE, aligned: minor faults|minflt|"minflt": 50, "pte": "208KiB"
 e|thp|measured|the same: AnonHugePages|AnonHugePages|"meminfo": {"AnonHugePages": "100MiB"}, "vmstat": {"thp_fault_alloc": 50}
 e|thp|measured|the same: VmPTE (a table deposited per THP)|pte|"minflt": 50, "pte": "208KiB"

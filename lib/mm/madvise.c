@@ -116,18 +116,65 @@ static int pageout_range(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
     return 0;
 }
 
+/*
+ * MADV_DONTNEED on hugetlb memory (Linux >= 5.18,
+ * madvise_dontneed_free_valid_vma()): the start must be huge-page aligned
+ * and the end is rounded down to a huge page, so no partial page goes;
+ * the huge pages in between are unmapped. A shared mapping's pages stay
+ * with its object (the next fault finds them, contents kept). A private
+ * page that the owner of the reservations drops is freed with its
+ * reservation restored (__unmap_hugepage_range(), Linux >= 6.7): the next
+ * fault there takes it again, a zeroed page.
+ *
+ * Linux restores the reservation of a page still shared with a fork child
+ * only when the child lets go of it, and its HugePages_Rsvd can underflow
+ * in between; libvmsim refuses that case with EINVAL, before unmapping
+ * anything (docs/fidelity.md).
+ */
+static int dontneed_hugetlb(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
+                            vmsim_vaddr_t start, vmsim_vaddr_t end)
+{
+    const struct vmsim__vma *v = &p->mm->vmas[idx];
+    unsigned level = hugetlb_level(v);
+    uint64_t hs = LEVEL_SIZE(level);
+    bool restore = !(v->flags & (VMSIM_VMA_NORESERVE | VMSIM_VMA_SHARED));
+
+    if (start & (hs - 1))
+        return VMSIM_SYS_EINVAL;
+    end = round_down(end, hs);
+    for (int pass = restore ? 0 : 1; pass < 2; pass++) {
+        for (vmsim_vaddr_t va = start; va < end; va += hs) {
+            int l, err;
+            pte_t *e = vmsim__pt_walk(sim, p->mm, va, (int)level, false, &l, &err);
+
+            if (e == NULL || pte_none(*e))
+                continue;
+            if (pass == 0) {
+                if (pfn_frame(sim, pte_pfn(*e))->refcount > 1)
+                    return VMSIM_SYS_EINVAL;
+                continue;
+            }
+            vmsim__flush_tlb_range(sim, p->mm, va, va + hs);
+            vmsim__hugetlb_zap(sim, p->mm, e, level);
+            if (restore)
+                sim->hpool[level - 1].rsvd++; /* the page just went back */
+        }
+    }
+    return 0;
+}
+
 static int advise_one(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
                       vmsim_vaddr_t start, vmsim_vaddr_t end, int advice)
 {
     struct vmsim__vma *v = &p->mm->vmas[idx];
 
-    /* hugetlb pages are never reclaimed, collapsed or dropped here (Linux
-     * >= 5.18 drops aligned hugetlb ranges for MADV_DONTNEED; libvmsim
-     * refuses, as older kernels did) */
+    /* hugetlb pages are never reclaimed or collapsed (can_madv_lru_vma(),
+     * thp_vma_allowable_order()) */
     if ((v->flags & VMSIM_VMA_HUGETLB) &&
-        (advice == VMSIM_MADV_DONTNEED || advice == VMSIM_MADV_PAGEOUT ||
-         advice == VMSIM_MADV_COLLAPSE))
+        (advice == VMSIM_MADV_PAGEOUT || advice == VMSIM_MADV_COLLAPSE))
         return VMSIM_SYS_EINVAL;
+    if ((v->flags & VMSIM_VMA_HUGETLB) && advice == VMSIM_MADV_DONTNEED)
+        return dontneed_hugetlb(sim, p, idx, start, end);
     switch (advice) {
     case VMSIM_MADV_NORMAL:
         return modify_flags(sim, p, idx, start, end, 0, VMA_RAND_READ | VMA_SEQ_READ);

@@ -148,6 +148,7 @@ struct mproc {
     XX(huge_shared_lazy, "shared hugetlb mappings first touched after a fork")           \
     XX(huge_sigbus, "SIGBUS of a fork child on a hugetlb page, pool empty (as Linux)")    \
     XX(huge_owner_takes, "owner stores with the pool empty, children may lose pages")   \
+    XX(huge_dontneed, "MADV_DONTNEED on hugetlb mappings that succeeded")               \
     XX(huge_page_ops, "hugetlb pages in use, summed over operations")
 
 struct coverage {
@@ -1288,10 +1289,16 @@ static int do_madvise(struct run *r, vmsim_pid_t pid, struct mvma *v, uint64_t s
               vmsim_err_name(rc));
         return rc;
     }
-    /* DONTNEED, PAGEOUT and COLLAPSE refuse hugetlb with EINVAL; nothing
+    /* PAGEOUT and COLLAPSE refuse hugetlb with EINVAL, DONTNEED an
+     * unaligned start or an owner's page a fork child still maps; nothing
      * changed then, which the data checks see */
     if (rc == VMSIM_SYS_EINVAL && v->hugetlb)
         return rc;
+    /* DONTNEED drops whole huge pages only: the end rounds down */
+    if (adv == VMSIM_MADV_DONTNEED && v->hugetlb) {
+        e = s + (e - s) / HPAGE * HPAGE;
+        r->cov.huge_dontneed++;
+    }
     if (rc > 0 && adv != VMSIM_MADV_COLLAPSE) {
         failf(r, "pid %d: madvise(%d) returned errno %d", pid, (int)adv, rc);
         return rc;
@@ -2093,6 +2100,13 @@ static void op_hugetlb(struct run *r)
             sync_alive(r);
         }
     }
+    /* sometimes drop a huge page again (MADV_DONTNEED): a private one
+     * comes back zeroed, a shared one as it was */
+    if (!lazy && !r->failed && r->procs[pid].alive && chance(r, 25) &&
+        (v = vma_at(&r->procs[pid], addr)) != NULL) {
+        do_madvise(r, pid, v, addr, addr + HPAGE, VMSIM_MADV_DONTNEED);
+        verify_block(r, pid, addr, 2);
+    }
     child = pick_dead(r);
     if (!(req.prot & VMSIM_PROT_WRITE) || child == 0 || !r->procs[pid].alive || r->failed ||
         !chance(r, 40))
@@ -2107,6 +2121,19 @@ static void op_hugetlb(struct run *r)
             verify_block(r, pid, b, 2);
         if (r->procs[child].alive)
             verify_block(r, child, b, 2);
+    }
+    /* one of the two drops the first huge page: the owner is refused
+     * while the child shares it, the child just lets go of its view */
+    if (!r->failed && chance(r, 30)) {
+        vmsim_pid_t who = chance(r, 50) ? pid : child;
+
+        if (r->procs[who].alive && (v = vma_at(&r->procs[who], addr)) != NULL) {
+            do_madvise(r, who, v, addr, addr + HPAGE, VMSIM_MADV_DONTNEED);
+            if (r->procs[pid].alive)
+                verify_block(r, pid, addr, 2);
+            if (r->procs[child].alive)
+                verify_block(r, child, addr, 2);
+        }
     }
 }
 

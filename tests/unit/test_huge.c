@@ -496,6 +496,75 @@ static void test_hugetlb_shared_object(void **state)
 }
 
 /*
+ * MADV_DONTNEED on hugetlb memory, as Linux 6.7+ (mm/madvise.c
+ * madvise_dontneed_free_valid_vma(), mm/hugetlb.c __unmap_hugepage_range();
+ * hand derivation): an unaligned start is EINVAL, the end rounds down to a
+ * huge page (less than one page drops nothing), a private page goes back
+ * to the pool with its reservation restored and faults in zeroed; a shared
+ * mapping's page stays with its object and keeps its contents.
+ */
+static void test_hugetlb_dontneed(void **state)
+{
+    vmsim_t *sim = hugetlb_data_sim(4);
+    vmsim_mmap_req_t shared = { .len = 2 * MiB, .prot = RW,
+                                .flags = VMSIM_MAP_SHARED | VMSIM_MAP_ANONYMOUS |
+                                         VMSIM_MAP_HUGETLB };
+    vmsim_vaddr_t a = 0, b = 0;
+    char buf[8] = { 0 };
+    unsigned out = 0;
+
+    (void)state;
+    assert_int_equal(map_hugetlb(sim, 4 * MiB, 0, 0, &a), 0);
+    assert_int_equal(vmsim_write_data(sim, 1, a, "first", 5, NULL), 0);
+    assert_int_equal(vmsim_write_data(sim, 1, a + 2 * MiB, "second", 6, NULL), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 2);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    /* not at a huge page boundary: EINVAL; under one huge page: nothing */
+    assert_int_equal(vmsim_madvise(sim, 1, a + 4096, 2 * MiB, VMSIM_MADV_DONTNEED),
+                     VMSIM_SYS_EINVAL);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB - 4096, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_info(sim, 1).hugetlb, 4 * MiB);
+    /* the first page goes back to the pool, its reservation with it */
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB + 4096, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 3);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 1);
+    assert_int_equal(test_info(sim, 1).hugetlb, 2 * MiB);
+    test_check(sim);
+    /* the next touch takes it again: a minor fault on a zeroed page */
+    assert_int_equal(vmsim_read_data(sim, 1, a, buf, 5, &out), 0);
+    assert_true(out & VMSIM_OUT_MINOR);
+    assert_memory_equal(buf, "\0\0\0\0\0", 5);
+    assert_int_equal(vmsim_read_data(sim, 1, a + 2 * MiB, buf, 6, NULL), 0);
+    assert_memory_equal(buf, "second", 6);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 2);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    test_check(sim);
+    /* a shared mapping: unmapped, but the object keeps the page */
+    assert_int_equal(vmsim_mmap(sim, 1, &shared, &b), 0);
+    assert_int_equal(vmsim_write_data(sim, 1, b, "kept", 4, NULL), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, b, 2 * MiB, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_info(sim, 1).hugetlb, 4 * MiB);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 1);
+    assert_int_equal(vmsim_read_data(sim, 1, b, buf, 4, NULL), 0);
+    assert_memory_equal(buf, "kept", 4);
+    test_check(sim);
+    /* after fork: the child drops its view of a shared page and the
+     * parent keeps it; the owner dropping a page the child still maps is
+     * refused (libvmsim; docs/fidelity.md) */
+    assert_int_equal(vmsim_fork(sim, 1, 2), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB, VMSIM_MADV_DONTNEED),
+                     VMSIM_SYS_EINVAL);
+    assert_int_equal(vmsim_madvise(sim, 2, a + 2 * MiB, 2 * MiB, VMSIM_MADV_DONTNEED), 0);
+    /* of its two private pages (fork copies no shared hugetlb entry) */
+    assert_int_equal(test_info(sim, 2).hugetlb, 2 * MiB);
+    assert_int_equal(test_info(sim, 1).hugetlb, 6 * MiB);
+    assert_int_equal(vmsim_read_data(sim, 1, a + 2 * MiB, buf, 6, NULL), 0);
+    assert_memory_equal(buf, "second", 6);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
+/*
  * The owner of a private hugetlb mapping writes a page its fork child
  * shares, and the pool has no page to spare: Linux's hugetlb_wp() takes
  * the page from the child (unmap_ref_private()) and marks the child's VMA
@@ -627,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_madv_collapse_errors),
         cmocka_unit_test(test_hugetlb_shared_object),
         cmocka_unit_test(test_hugetlb_owner_takes_page),
+        cmocka_unit_test(test_hugetlb_dontneed),
         cmocka_unit_test(test_madv_collapse_enomem),
         cmocka_unit_test(test_thp_swapout_splits),
         cmocka_unit_test(test_hugetlb_pools),
