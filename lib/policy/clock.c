@@ -29,13 +29,14 @@
  */
 #include <stdlib.h>
 
+#include "policy/pfnlist.h"
 #include "policy/policy_internal.h"
 #include "vmsim/error.h"
 
-#define NIL UINT32_MAX
+#define NIL PFN_NIL
 
 struct clock {
-    uint32_t *next, *prev; /* per-pfn links of the ring, in admission order */
+    struct pfn_link *link; /* per pfn: the ring, in admission order */
     uint32_t hand;         /* the next frame to examine; NIL when empty */
     uint32_t nr;           /* admitted frames */
 };
@@ -46,8 +47,7 @@ static void clock_destroy(void *state)
 
     if (c == NULL)
         return;
-    free(c->next);
-    free(c->prev);
+    free(c->link);
     free(c);
 }
 
@@ -61,9 +61,8 @@ static int clock_create(uint32_t nr_frames, const char *params, void **state)
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return VMSIM_ENOMEM;
-    c->next = calloc(n, sizeof(*c->next));
-    c->prev = calloc(n, sizeof(*c->prev));
-    if (c->next == NULL || c->prev == NULL) {
+    c->link = calloc(n, sizeof(*c->link));
+    if (c->link == NULL) {
         clock_destroy(c);
         return VMSIM_ENOMEM;
     }
@@ -80,15 +79,15 @@ static void clock_admit(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 
     (void)ctx;
     if (c->hand == NIL) {
-        c->next[f] = c->prev[f] = f;
+        c->link[f].next = c->link[f].prev = f;
         c->hand = f;
     } else {
-        uint32_t behind = c->prev[c->hand];
+        uint32_t behind = c->link[c->hand].prev;
 
-        c->next[behind] = f;
-        c->prev[f] = behind;
-        c->next[f] = c->hand;
-        c->prev[c->hand] = f;
+        c->link[behind].next = f;
+        c->link[f].prev = behind;
+        c->link[f].next = c->hand;
+        c->link[c->hand].prev = f;
     }
     c->nr++;
 }
@@ -104,9 +103,9 @@ static void clock_forget(void *state, vmsim_pfn_t pfn)
         return;
     }
     if (c->hand == f)
-        c->hand = c->next[f];
-    c->next[c->prev[f]] = c->next[f];
-    c->prev[c->next[f]] = c->prev[f];
+        c->hand = c->link[f].next;
+    c->link[c->link[f].prev].next = c->link[f].next;
+    c->link[c->link[f].next].prev = c->link[f].prev;
 }
 
 static int clock_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *victim)
@@ -121,7 +120,7 @@ static int clock_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t
         if (f == NIL)
             break;
         if (vmsim_frame_is_pinned(ctx, f)) {
-            c->hand = c->next[f];
+            c->hand = c->link[f].next;
             if (step + 1 >= c->nr && first_unpinned == NIL)
                 return VMSIM_EOOM; /* a whole lap and every frame pinned */
             continue;
@@ -129,7 +128,7 @@ static int clock_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t
         if (first_unpinned == NIL)
             first_unpinned = f;
         if (vmsim_frame_test_and_clear_accessed(ctx, f)) {
-            c->hand = c->next[f]; /* second chance */
+            c->hand = c->link[f].next; /* second chance */
             continue;
         }
         *victim = f;

@@ -2,20 +2,18 @@
  * fifo.c -- first in, first out: evict the frame admitted longest ago.
  *
  * Accesses never reorder the queue (touch is NULL), so FIFO shows Belady's
- * anomaly. A queue threaded through two per-pfn arrays: admit and forget
- * are O(1); select_victim is O(1) plus one step per pinned frame at the
+ * anomaly. A queue threaded through the per-pfn links of pfnlist.h: admit
+ * and forget are O(1); select_victim is O(1) plus one step per pinned frame at the
  * old end of the queue, which it skips (they keep their place).
  */
 #include <stdlib.h>
 
+#include "policy/pfnlist.h"
 #include "policy/policy_internal.h"
 #include "vmsim/error.h"
 
-#define NIL UINT32_MAX
-
 struct fifo {
-    uint32_t *next, *prev; /* per-pfn queue links, towards newer / older */
-    uint32_t head, tail;   /* head = admitted longest ago, tail = newest */
+    struct pfn_list q; /* head = admitted longest ago, tail = newest */
 };
 
 static void fifo_destroy(void *state)
@@ -24,8 +22,7 @@ static void fifo_destroy(void *state)
 
     if (q == NULL)
         return;
-    free(q->next);
-    free(q->prev);
+    pfn_list_free(&q->q);
     free(q);
 }
 
@@ -39,13 +36,10 @@ static int fifo_create(uint32_t nr_frames, const char *params, void **state)
     q = calloc(1, sizeof(*q));
     if (q == NULL)
         return VMSIM_ENOMEM;
-    q->next = calloc(n, sizeof(*q->next));
-    q->prev = calloc(n, sizeof(*q->prev));
-    if (q->next == NULL || q->prev == NULL) {
+    if (pfn_list_init(&q->q, (uint32_t)n) < 0) {
         fifo_destroy(q);
         return VMSIM_ENOMEM;
     }
-    q->head = q->tail = NIL;
     *state = q;
     return 0;
 }
@@ -53,38 +47,23 @@ static int fifo_create(uint32_t nr_frames, const char *params, void **state)
 static void fifo_admit(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 {
     struct fifo *q = state;
-    uint32_t f = (uint32_t)pfn;
 
     (void)ctx;
-    q->next[f] = NIL;
-    q->prev[f] = q->tail;
-    if (q->tail != NIL)
-        q->next[q->tail] = f;
-    else
-        q->head = f;
-    q->tail = f;
+    pfn_list_append(&q->q, (uint32_t)pfn);
 }
 
 static void fifo_forget(void *state, vmsim_pfn_t pfn)
 {
     struct fifo *q = state;
-    uint32_t f = (uint32_t)pfn, n = q->next[f], p = q->prev[f];
 
-    if (p != NIL)
-        q->next[p] = n;
-    else
-        q->head = n;
-    if (n != NIL)
-        q->prev[n] = p;
-    else
-        q->tail = p;
+    pfn_list_unlink(&q->q, (uint32_t)pfn);
 }
 
 static int fifo_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *victim)
 {
     const struct fifo *q = state;
 
-    for (uint32_t f = q->head; f != NIL; f = q->next[f]) {
+    for (uint32_t f = q->q.head; f != PFN_NIL; f = q->q.link[f].next) {
         if (!vmsim_frame_is_pinned(ctx, f)) {
             *victim = f;
             return 0;
