@@ -201,10 +201,13 @@ struct vmsim__vma {
 
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
 
-/* A small direct-mapped cache of leaf-entry pointers, the simulator's own
+/* A direct-mapped cache of leaf-entry pointers, the simulator's own
  * shortcut past the 4-level walk when the simulated TLB is off. It is
- * invisible: every shootdown clears it, and a hit re-checks the entry. */
-#define UCACHE_SIZE 1024
+ * invisible: every shootdown clears it, and a hit re-checks the entry.
+ * 4096 slots (64 KiB a process): a 1024-slot cache sent most hits of
+ * 16 384-page traces to the walk (callgrind, bench_trace lackey-hits:
+ * 601 -> 534 instructions a line; docs/performance.md). */
+#define UCACHE_SIZE 4096
 struct vmsim__ucache {
     uint64_t vpn;
     pte_t *pte;
