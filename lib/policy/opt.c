@@ -9,42 +9,138 @@
  * every key is UINT64_MAX and OPT degenerates to "lowest pfn first".
  *
  * A frame's next use changes at every access to it, so OPT sets touch:
- * admit and touch re-read the frame's next use and re-key the frame in an
- * indexed binary max-heap (per-pfn heap positions), O(log n). The heap
- * orders frames by next use, latest first; UINT64_MAX (never used again)
- * is the latest of all, so such frames go first. Ties -- in practice only
+ * admit and touch re-read the frame's next use and re-file the frame. The
+ * order is by next use, latest first; UINT64_MAX (never used again) is
+ * the latest of all, so such frames go first. Ties -- in practice only
  * among never-used-again frames, since two frames cannot share a next
  * access -- go to the LOWEST pfn, so runs are deterministic. Which of two
  * never-used-again frames goes first does not change the number of misses.
  *
- * select_victim returns the top of the heap. Before trusting it, it
- * re-reads the top's next use; a stale key (an access the core did not
- * report through touch) is corrected and the heap re-settled. The contract
- * is still that touch sees every access: only the top is re-checked.
- * Pinned frames are rare: a pinned top is popped into a side stack and the
- * search goes on; every popped frame is pushed back before returning, so
- * the heap holds the same frames and keys as before. Cost O(log n) plus
- * O(log n) per pinned frame that outranks the victim. VMSIM_EOOM when the
- * heap empties, that is when every admitted frame is pinned.
+ * The frames are filed by key, each operation O(1) (a few words of
+ * bitmap): never-used-again frames in a bitmap over pfns (the lowest is
+ * found first); the others in buckets of 64 consecutive next-use times, a
+ * list per bucket and a bitmap over the buckets (the latest non-empty
+ * bucket is found first, then the best frame of its list). Next uses are
+ * times in the trace, so the buckets grow with the keys seen, doubling; a
+ * key beyond 2^32 (no real trace) goes to a list searched whole.
+ *
+ * select_victim takes the best frame. Before trusting it, it re-reads its
+ * next use; a stale key (an access the core did not report through touch)
+ * is corrected and the search goes on. The contract is still that touch
+ * sees every access: only the best is re-checked. Pinned frames are rare:
+ * a pinned best is set aside and the search goes on; every frame set
+ * aside is filed again, its key re-read, before returning, so the frames
+ * and keys are as before. VMSIM_EOOM when every admitted frame is pinned.
  */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "policy/pfnlist.h"
 #include "policy/policy_internal.h"
 #include "vmsim/error.h"
 
-/* A heap slot holds the frame and its key side by side, so that sifting
- * compares slots without a trip through a per-pfn array. */
-struct slot {
-    uint64_t key; /* the frame's next use, as last read */
-    uint32_t pfn;
+#define NEVER UINT64_MAX
+#define BUCKET_SHIFT 6                 /* 64 next-use times a bucket */
+#define KEY_LIMIT ((uint64_t)1 << 32) /* larger finite keys: the far list */
+
+/*
+ * A set of integers 0 .. n-1 in three levels of bitmap: level 0 has a bit
+ * per member, level 1 a bit per non-zero word of level 0, level 2 a bit
+ * per non-zero word of level 1. The first and last member cost a scan of
+ * level 2 (n / 2^18 words) and two more words.
+ */
+struct bitset {
+    uint64_t *w[3];
+    uint64_t nw[3]; /* words per level */
 };
 
+static int bitset_init(struct bitset *b, uint64_t n)
+{
+    uint64_t words = (n + 63) / 64;
+
+    memset(b, 0, sizeof(*b));
+    for (int l = 0; l < 3; l++) {
+        if (words == 0)
+            words = 1;
+        b->nw[l] = words;
+        b->w[l] = calloc(words, sizeof(uint64_t));
+        if (b->w[l] == NULL)
+            return -1;
+        words = (words + 63) / 64;
+    }
+    return 0;
+}
+
+static void bitset_free(struct bitset *b)
+{
+    for (int l = 0; l < 3; l++)
+        free(b->w[l]);
+}
+
+static void bitset_set(struct bitset *b, uint64_t i)
+{
+    for (int l = 0; l < 3; l++, i /= 64) {
+        uint64_t was = b->w[l][i / 64];
+
+        b->w[l][i / 64] = was | (uint64_t)1 << (i % 64);
+        if (was != 0)
+            break; /* the levels above know this word already */
+    }
+}
+
+static void bitset_clear(struct bitset *b, uint64_t i)
+{
+    for (int l = 0; l < 3; l++, i /= 64) {
+        b->w[l][i / 64] &= ~((uint64_t)1 << (i % 64));
+        if (b->w[l][i / 64] != 0)
+            break;
+    }
+}
+
+/* The lowest member, or UINT64_MAX when empty. */
+static uint64_t bitset_first(const struct bitset *b)
+{
+    uint64_t i = 0;
+
+    while (i < b->nw[2] && b->w[2][i] == 0)
+        i++;
+    if (i == b->nw[2])
+        return UINT64_MAX;
+    for (int l = 2; l >= 0; l--)
+        i = i * 64 + (uint64_t)__builtin_ctzll(b->w[l][i]);
+    return i;
+}
+
+/* The highest member, or UINT64_MAX when empty. */
+static uint64_t bitset_last(const struct bitset *b)
+{
+    uint64_t i = b->nw[2];
+
+    while (i > 0 && b->w[2][i - 1] == 0)
+        i--;
+    if (i == 0)
+        return UINT64_MAX;
+    i--;
+    for (int l = 2; l >= 0; l--)
+        i = i * 64 + 63 - (uint64_t)__builtin_clzll(b->w[l][i]);
+    return i;
+}
+
+enum { NOT_FILED, FILED, FILED_FAR };
+
 struct opt {
-    struct slot *heap; /* heap[0] has the farthest next use */
-    uint32_t *pos;     /* per pfn: its index in heap[] */
-    uint32_t *stash;   /* pinned tops set aside during select_victim */
-    uint32_t nr;       /* frames in the heap (all admitted frames) */
+    uint64_t *key;         /* per pfn: its next use, as last read */
+    struct pfn_link *link; /* per pfn: its bucket's list (or the far list) */
+    uint8_t *filed;        /* per pfn: NOT_FILED, FILED, FILED_FAR */
+    uint32_t *stash;       /* pinned frames set aside during select_victim */
+    struct bitset never;   /* pfns never used again */
+    struct bitset full;    /* buckets with frames */
+    uint32_t *head;        /* per bucket: a list of its frames */
+    uint64_t nr_buckets;
+    uint32_t far;          /* keys at or past KEY_LIMIT, or past the buckets
+                            * when they could not grow */
+    uint32_t nr_frames, nr;
 };
 
 static void opt_destroy(void *state)
@@ -53,9 +149,13 @@ static void opt_destroy(void *state)
 
     if (o == NULL)
         return;
-    free(o->heap);
-    free(o->pos);
+    free(o->key);
+    free(o->link);
+    free(o->filed);
     free(o->stash);
+    bitset_free(&o->never);
+    bitset_free(&o->full);
+    free(o->head);
     free(o);
 }
 
@@ -69,164 +169,187 @@ static int opt_create(uint32_t nr_frames, const char *params, void **state)
     o = calloc(1, sizeof(*o));
     if (o == NULL)
         return VMSIM_ENOMEM;
-    o->heap = calloc(n, sizeof(*o->heap));
-    o->pos = calloc(n, sizeof(*o->pos));
+    o->nr_frames = (uint32_t)n;
+    o->far = PFN_NIL;
+    o->nr_buckets = 64;
+    o->key = calloc(n, sizeof(*o->key));
+    o->link = calloc(n, sizeof(*o->link));
+    o->filed = calloc(n, sizeof(*o->filed));
     o->stash = calloc(n, sizeof(*o->stash));
-    if (o->heap == NULL || o->pos == NULL || o->stash == NULL) {
+    o->head = calloc(o->nr_buckets, sizeof(*o->head));
+    if (o->key == NULL || o->link == NULL || o->filed == NULL || o->stash == NULL ||
+        o->head == NULL ||
+        bitset_init(&o->never, n) < 0 || bitset_init(&o->full, o->nr_buckets) < 0) {
         opt_destroy(o);
         return VMSIM_ENOMEM;
     }
+    memset(o->head, 0xff, o->nr_buckets * sizeof(*o->head));
     *state = o;
     return 0;
 }
 
-/* Whether slot a ranks above slot b: later next use, then lower pfn. */
-static inline bool above(const struct slot *a, const struct slot *b)
+/* Room for bucket b: double the buckets until it fits. 0, or -1 when out
+ * of memory (the frame then goes to the far list). */
+static int grow(struct opt *o, uint64_t b)
 {
-    return a->key > b->key || (a->key == b->key && a->pfn < b->pfn);
-}
+    uint64_t n = o->nr_buckets;
+    struct bitset full = { { NULL, NULL, NULL }, { 0, 0, 0 } };
+    uint32_t *head;
 
-static inline void place(struct opt *o, uint32_t i, struct slot s)
-{
-    o->heap[i] = s;
-    o->pos[s.pfn] = i;
-}
-
-static void sift_up(struct opt *o, uint32_t i)
-{
-    struct slot s = o->heap[i];
-
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-
-        if (!above(&s, &o->heap[parent]))
-            break;
-        place(o, i, o->heap[parent]);
-        i = parent;
+    while (n <= b)
+        n *= 2;
+    head = calloc(n, sizeof(*head));
+    if (head == NULL || bitset_init(&full, n) < 0) {
+        free(head);
+        bitset_free(&full);
+        return -1;
     }
-    place(o, i, s);
+    memcpy(head, o->head, o->nr_buckets * sizeof(*head));
+    memset(head + o->nr_buckets, 0xff, (n - o->nr_buckets) * sizeof(*head));
+    for (uint64_t i = 0; i < o->nr_buckets; i++)
+        if (head[i] != PFN_NIL)
+            bitset_set(&full, i);
+    free(o->head);
+    bitset_free(&o->full);
+    o->head = head;
+    o->full = full;
+    o->nr_buckets = n;
+    return 0;
 }
 
-static void sift_down(struct opt *o, uint32_t i)
+static void list_push(struct opt *o, uint32_t *head, uint32_t f)
 {
-    struct slot s = o->heap[i];
-
-    for (;;) {
-        uint64_t l = 2 * (uint64_t)i + 1, c = l;
-
-        if (l >= o->nr)
-            break;
-        if (l + 1 < o->nr && above(&o->heap[l + 1], &o->heap[l]))
-            c = l + 1;
-        if (!above(&o->heap[c], &s))
-            break;
-        place(o, i, o->heap[c]);
-        i = (uint32_t)c;
-    }
-    place(o, i, s);
+    o->link[f].prev = PFN_NIL;
+    o->link[f].next = *head;
+    if (*head != PFN_NIL)
+        o->link[*head].prev = f;
+    *head = f;
 }
 
-/* Restore the heap order around index i after its key changed. */
-static void fix(struct opt *o, uint32_t i)
+static void list_cut(struct opt *o, uint32_t *head, uint32_t f)
 {
-    if (i > 0 && above(&o->heap[i], &o->heap[(i - 1) / 2]))
-        sift_up(o, i);
+    uint32_t n = o->link[f].next, p = o->link[f].prev;
+
+    if (p != PFN_NIL)
+        o->link[p].next = n;
     else
-        sift_down(o, i);
+        *head = n;
+    if (n != PFN_NIL)
+        o->link[n].prev = p;
 }
 
-static void push(struct opt *o, uint32_t f, uint64_t key)
+/* File frame f under key. */
+static void file(struct opt *o, uint32_t f, uint64_t key)
 {
-    struct slot s = { key, f };
+    uint64_t b = key >> BUCKET_SHIFT;
 
-    place(o, o->nr++, s);
-    sift_up(o, o->nr - 1);
-}
-
-/* Take out the top: its hole sinks along the higher child to a leaf (one
- * comparison a level), the last slot fills it there and rises as far as
- * it must -- not far, as it came from the bottom (Floyd's trick, as
- * bottom-up heapsort). The resulting heap is the same set of slots in a
- * valid order; which valid order does not matter, as ties break by pfn. */
-static void remove_top(struct opt *o)
-{
-    struct slot last = o->heap[--o->nr];
-    uint32_t i = 0;
-
-    if (o->nr == 0)
-        return;
-    for (;;) {
-        uint64_t c = 2 * (uint64_t)i + 1;
-
-        if (c >= o->nr)
-            break;
-        if (c + 1 < o->nr && above(&o->heap[c + 1], &o->heap[c]))
-            c++;
-        place(o, i, o->heap[c]);
-        i = (uint32_t)c;
+    o->key[f] = key;
+    o->nr++;
+    if (key == NEVER) {
+        o->filed[f] = FILED;
+        bitset_set(&o->never, f);
+    } else if (key < KEY_LIMIT && (b < o->nr_buckets || grow(o, b) == 0)) {
+        o->filed[f] = FILED;
+        list_push(o, &o->head[b], f);
+        bitset_set(&o->full, b);
+    } else {
+        o->filed[f] = FILED_FAR;
+        list_push(o, &o->far, f);
     }
-    place(o, i, last);
-    sift_up(o, i);
 }
 
-static void remove_at(struct opt *o, uint32_t i)
+static void unfile(struct opt *o, uint32_t f)
 {
-    struct slot last;
+    uint64_t key = o->key[f], b = key >> BUCKET_SHIFT;
 
-    if (i == 0) {
-        remove_top(o);
-        return;
+    o->nr--;
+    if (o->filed[f] == FILED_FAR) {
+        list_cut(o, &o->far, f);
+    } else if (key == NEVER) {
+        bitset_clear(&o->never, f);
+    } else {
+        list_cut(o, &o->head[b], f);
+        if (o->head[b] == PFN_NIL)
+            bitset_clear(&o->full, b);
     }
-    last = o->heap[--o->nr];
-    if (i == o->nr)
-        return;
-    place(o, i, last);
-    fix(o, i);
+    o->filed[f] = NOT_FILED;
+}
+
+/* Whether frame a ranks above frame b: later next use, then lower pfn. */
+static bool above(const struct opt *o, uint32_t a, uint32_t b)
+{
+    return o->key[a] > o->key[b] || (o->key[a] == o->key[b] && a < b);
+}
+
+/* The best frame of a list. */
+static uint32_t best_of(const struct opt *o, uint32_t f)
+{
+    uint32_t best = f;
+
+    for (f = o->link[f].next; f != PFN_NIL; f = o->link[f].next)
+        if (above(o, f, best))
+            best = f;
+    return best;
+}
+
+/* The frame that ranks first, PFN_NIL when none is filed. */
+static uint32_t top(const struct opt *o)
+{
+    uint64_t i = bitset_first(&o->never);
+    uint32_t best = PFN_NIL;
+
+    if (i != UINT64_MAX)
+        return (uint32_t)i;
+    i = bitset_last(&o->full);
+    if (i != UINT64_MAX)
+        best = best_of(o, o->head[i]);
+    if (o->far != PFN_NIL) {
+        uint32_t f = best_of(o, o->far);
+
+        if (best == PFN_NIL || above(o, f, best))
+            best = f;
+    }
+    return best;
 }
 
 static void opt_admit(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 {
-    struct opt *o = state;
-
-    push(o, (uint32_t)pfn, vmsim_policy_next_use(ctx, pfn));
+    file(state, (uint32_t)pfn, vmsim_policy_next_use(ctx, pfn));
 }
 
 static void opt_touch(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn,
                       vmsim_access_kind kind)
 {
     struct opt *o = state;
-    uint32_t i = o->pos[pfn];
+    uint32_t f = (uint32_t)pfn;
     uint64_t k = vmsim_policy_next_use(ctx, pfn);
 
     (void)kind;
-    if (k == o->heap[i].key)
+    if (k == o->key[f])
         return;
-    o->heap[i].key = k;
-    fix(o, i);
+    unfile(o, f);
+    file(o, f, k);
 }
 
 static void opt_forget(void *state, vmsim_pfn_t pfn)
 {
-    struct opt *o = state;
-
-    remove_at(o, o->pos[pfn]);
+    unfile(state, (uint32_t)pfn);
 }
 
-/* The best unpinned frame by a linear scan; for a pathological context
- * whose next-use answers keep changing during one call. */
+/* The best unpinned filed frame by a linear scan; for a pathological
+ * context whose next-use answers keep changing during one call. */
 static int scan_all(struct opt *o, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *victim)
 {
-    const struct slot *best = NULL;
+    uint32_t best = PFN_NIL;
 
-    for (uint32_t i = 0; i < o->nr; i++) {
-        const struct slot *s = &o->heap[i];
-
-        if (!vmsim_frame_is_pinned(ctx, s->pfn) && (best == NULL || above(s, best)))
-            best = s;
+    for (uint32_t f = 0; f < o->nr_frames; f++) {
+        if (o->filed[f] != NOT_FILED && !vmsim_frame_is_pinned(ctx, f) &&
+            (best == PFN_NIL || above(o, f, best)))
+            best = f;
     }
-    if (best == NULL)
+    if (best == PFN_NIL)
         return VMSIM_EOOM;
-    *victim = best->pfn;
+    *victim = best;
     return 0;
 }
 
@@ -238,32 +361,32 @@ static int opt_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *
     int rc = VMSIM_EOOM;
 
     while (o->nr > 0) {
-        uint32_t top = o->heap[0].pfn;
-        uint64_t k = vmsim_policy_next_use(ctx, top);
+        uint32_t best = top(o);
+        uint64_t k = vmsim_policy_next_use(ctx, best);
 
         if (budget-- == 0) {
             rc = scan_all(o, ctx, victim);
             break;
         }
-        if (k != o->heap[0].key) {
-            o->heap[0].key = k; /* stale: re-rank it and look again */
-            sift_down(o, 0);
+        if (k != o->key[best]) {
+            unfile(o, best); /* stale: re-file it and look again */
+            file(o, best, k);
             continue;
         }
-        if (vmsim_frame_is_pinned(ctx, top)) {
-            o->stash[nr_stashed++] = top;
-            remove_at(o, 0);
+        if (vmsim_frame_is_pinned(ctx, best)) {
+            o->stash[nr_stashed++] = best;
+            unfile(o, best);
             continue;
         }
-        *victim = top;
+        *victim = best;
         rc = 0;
         break;
     }
-    /* pushed back with their keys re-read: the same keys, as nothing ran */
+    /* filed again with their keys re-read: the same keys, as nothing ran */
     while (nr_stashed > 0) {
         uint32_t f = o->stash[--nr_stashed];
 
-        push(o, f, vmsim_policy_next_use(ctx, f));
+        file(o, f, vmsim_policy_next_use(ctx, f));
     }
     return rc;
 }

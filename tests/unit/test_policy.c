@@ -953,6 +953,77 @@ static void test_opt_stale_top(void **state)
     drv_free(&d);
 }
 
+/*
+ * OPT against a linear search: random admits, forgets, touches and pins
+ * with next uses drawn from small times, times in the millions (the
+ * buckets grow), times past 2^32 (the far list), repeated times and
+ * "never"; every victim must be the unpinned frame with the latest next
+ * use, the lowest pfn among equals (the definition in opt.c).
+ */
+static void test_opt_against_scan(void **state)
+{
+    const uint32_t nr = 200;
+    struct drv d = drv_new("opt", nr, 1);
+    uint64_t rng = 777, checked = 0;
+
+    (void)state;
+    for (int step = 0; step < 60000; step++) {
+        uint32_t f = (uint32_t)(splitmix64(&rng) % nr), v = NIL, best = NIL;
+        unsigned op = (unsigned)(splitmix64(&rng) % 100), kind = (unsigned)(splitmix64(&rng) % 10);
+        uint64_t key;
+
+        if (kind < 4)
+            key = (uint64_t)step + splitmix64(&rng) % 5000;
+        else if (kind < 6)
+            key = splitmix64(&rng) % 20000000;
+        else if (kind < 7)
+            key = ((uint64_t)1 << 32) + splitmix64(&rng) % ((uint64_t)1 << 40);
+        else if (kind < 8)
+            key = 4242; /* shared by many: ties */
+        else
+            key = NEVER;
+        if (op < 30) {
+            if (!d.ctx->admitted[f]) {
+                d.ctx->next_use[f] = key;
+                drv_admit(&d, f);
+            }
+        } else if (op < 45) {
+            if (d.ctx->admitted[f])
+                drv_forget(&d, f);
+        } else if (op < 70) {
+            if (d.ctx->admitted[f]) {
+                d.ctx->next_use[f] = key;
+                drv_touch(&d, f);
+            }
+        } else if (op < 75) {
+            d.ctx->pinned[f] = !d.ctx->pinned[f];
+        } else {
+            int rc = drv_select(&d, &v);
+
+            for (uint32_t g = 0; g < nr; g++) {
+                if (!d.ctx->admitted[g] || d.ctx->pinned[g])
+                    continue;
+                if (best == NIL || d.ctx->next_use[g] > d.ctx->next_use[best])
+                    best = g; /* ascending g: the first of equals is the lowest pfn */
+            }
+            if (best == NIL) {
+                assert_int_equal(rc, VMSIM_EOOM);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            if (v != best)
+                fail_msg("step %d: victim %u (next use %llu), the best is %u (%llu)", step, v,
+                         (unsigned long long)d.ctx->next_use[v], best,
+                         (unsigned long long)d.ctx->next_use[best]);
+            checked++;
+            if (op < 90)
+                drv_forget(&d, v);
+        }
+    }
+    assert_true(checked > 5000);
+    drv_free(&d);
+}
+
 static void test_random_uniform(void **state)
 {
     struct drv d = drv_new("random", 64, 2024);
@@ -1231,6 +1302,7 @@ int main(void)
         cmocka_unit_test(test_opt_heap),
         cmocka_unit_test(test_opt_ties),
         cmocka_unit_test(test_opt_stale_top),
+        cmocka_unit_test(test_opt_against_scan),
         cmocka_unit_test(test_random_uniform),
         cmocka_unit_test(test_random_deterministic),
         cmocka_unit_test(test_linux_unreferenced_first),
