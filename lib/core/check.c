@@ -482,8 +482,18 @@ int vmsim_check(const vmsim_t *sim, char *buf, size_t len)
         if (f->flags & PG_BUDDY) {
             /* a free block (vmsim__phys_check saw every frame of it
              * free): no entry may map any of it */
-            uint64_t n = (uint64_t)1 << f->order;
-            bool any = !zero_u32(&ws.maps[pfn], n) || !zero_u32(&ws.entire[pfn], n);
+            uint64_t n = (uint64_t)1 << (f->order < NR_ORDERS ? f->order : 0);
+            bool any;
+
+            /* vmsim__phys_check steps over allocated blocks whole: a stray
+             * PG_BUDDY inside one is seen only here */
+            if (f->order >= NR_ORDERS || n > sim->nr_frames - pfn) {
+                err = vmsim__corrupt(buf, len, "pfn %llu: a free block of order %u passes "
+                                     "the end of RAM", (unsigned long long)pfn,
+                                     (unsigned)f->order);
+                goto out;
+            }
+            any = !zero_u32(&ws.maps[pfn], n) || !zero_u32(&ws.entire[pfn], n);
 
             for (uint64_t i = 0; any && i < n; i++) {
                 if (ws.maps[pfn + i] | ws.entire[pfn + i]) {

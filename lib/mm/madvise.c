@@ -117,9 +117,10 @@ static int pageout_range(struct vmsim *sim, struct vmsim__proc *p, size_t idx,
 }
 
 /*
- * MADV_DONTNEED on hugetlb memory (Linux >= 5.18,
- * madvise_dontneed_free_valid_vma()): the start must be huge-page aligned
- * and the end is rounded down to a huge page, so no partial page goes;
+ * MADV_DONTNEED on hugetlb memory (madvise_dontneed_free_valid_vma(),
+ * Linux >= 6.1; 5.18 - 6.0 rounded the end up): the start must be
+ * huge-page aligned and the end is rounded down to a huge page, so no
+ * partial page goes;
  * the huge pages in between are unmapped. A shared mapping's pages stay
  * with its object (the next fault finds them, contents kept). A private
  * page that the owner of the reservations drops is freed with its
@@ -142,7 +143,11 @@ static int dontneed_hugetlb(struct vmsim *sim, struct vmsim__proc *p, size_t idx
     if (start & (hs - 1))
         return VMSIM_SYS_EINVAL;
     end = round_down(end, hs);
+    if (start == end)
+        return 0;
     for (int pass = restore ? 0 : 1; pass < 2; pass++) {
+        if (pass == 1) /* one shootdown for the range, as zap_page_range_single() */
+            vmsim__flush_tlb_range(sim, p->mm, start, end);
         for (vmsim_vaddr_t va = start; va < end; va += hs) {
             int l, err;
             pte_t *e = vmsim__pt_walk(sim, p->mm, va, (int)level, false, &l, &err);
@@ -154,7 +159,6 @@ static int dontneed_hugetlb(struct vmsim *sim, struct vmsim__proc *p, size_t idx
                     return VMSIM_SYS_EINVAL;
                 continue;
             }
-            vmsim__flush_tlb_range(sim, p->mm, va, va + hs);
             vmsim__hugetlb_zap(sim, p->mm, e, level);
             if (restore)
                 sim->hpool[level - 1].rsvd++; /* the page just went back */

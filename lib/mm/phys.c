@@ -253,8 +253,8 @@ int vmsim__phys_check(const struct vmsim *sim, char *buf, size_t len)
         if (f->flags & PG_BUDDY) {
             uint64_t used;
 
-            n = (uint64_t)1 << f->order;
-            if (n > sim->nr_frames - pfn)
+            n = (uint64_t)1 << (f->order < NR_ORDERS ? f->order : 0);
+            if (f->order >= NR_ORDERS || n > sim->nr_frames - pfn)
                 return vmsim__corrupt(buf, len, "free block at pfn %llu of order %u passes "
                                       "the end of RAM", (unsigned long long)pfn, (unsigned)f->order);
             used = free_block_in_use(sim, pfn, n);
