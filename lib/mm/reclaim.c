@@ -448,6 +448,31 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
     return 0;
 }
 
+/*
+ * Start loading the page-table entry of the page the policy will most
+ * likely take next (vmsim__policy_peek), for an anonymous page of the
+ * process that ran last: when that eviction comes, its entry is in the
+ * host's cache instead of a miss the whole miss path waits for. A hint:
+ * a wrong guess costs a walk of cached upper levels.
+ */
+static void prefetch_next_victim(struct vmsim *sim)
+{
+    vmsim_pfn_t pfn = vmsim__policy_peek(sim->policy, sim->policy_state);
+    const struct vmsim__proc *p = sim->last_proc;
+    const struct vmsim__frame *f;
+    pte_t *e;
+    int level;
+
+    if (pfn >= sim->nr_frames || p == NULL || p->mm == NULL)
+        return;
+    f = pfn_frame(sim, pfn);
+    if ((f->flags & (PG_ANON | PG_SHMEM)) != PG_ANON)
+        return;
+    e = pt_lookup(sim, p->mm, f->index << PAGE_SHIFT, &level);
+    if (e != NULL)
+        __builtin_prefetch(e, 1);
+}
+
 /* Reclaim up to nr pages. Returns how many went. */
 static uint64_t reclaim(struct vmsim *sim, uint64_t nr, bool direct)
 {
@@ -467,6 +492,8 @@ static uint64_t reclaim(struct vmsim *sim, uint64_t nr, bool direct)
             break;
         done++;
     }
+    if (done > 0)
+        prefetch_next_victim(sim);
     sim->in_reclaim = false;
     return done;
 }

@@ -201,7 +201,14 @@ int vmsim__do_swap_page(struct fault *vf)
     pte_t prot;
     int ret;
 
-    if (sim->swap_cache[slot] != 0) {
+    /* The slot's words sit at random in arrays of their own, each a host
+     * cache miss on a large swap area and most of the cost of a swap-in.
+     * Start loading the map word now, so that it arrives while the
+     * allocation below evicts; and look at the cache word only when some
+     * page is in the swap cache at all (NR_SWAPCACHED counts them, and
+     * vmsim_check() that it does). */
+    __builtin_prefetch(&sim->swap_map[slot], 1);
+    if (sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED] != 0 && sim->swap_cache[slot] != 0) {
         pfn = sim->swap_cache[slot] - 1;
         if (pfn_frame(sim, pfn)->flags & PG_READAHEAD) {
             pfn_frame(sim, pfn)->flags &= (uint16_t)~PG_READAHEAD;

@@ -143,6 +143,13 @@ static int clock_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t
     return 0;
 }
 
+vmsim_pfn_t vmsim__clock_peek(const void *state)
+{
+    const struct clock *c = state;
+
+    return c->hand != NIL ? c->hand : UINT64_MAX;
+}
+
 const vmsim_policy_ops_t vmsim__policy_clock = {
     .abi = VMSIM_POLICY_ABI,
     .name = "clock",

@@ -72,6 +72,13 @@ static int fifo_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t 
     return VMSIM_EOOM;
 }
 
+vmsim_pfn_t vmsim__fifo_peek(const void *state)
+{
+    const struct fifo *q = state;
+
+    return q->q.head != PFN_NIL ? q->q.head : UINT64_MAX;
+}
+
 const vmsim_policy_ops_t vmsim__policy_fifo = {
     .abi = VMSIM_POLICY_ABI,
     .name = "fifo",

@@ -88,6 +88,13 @@ static int lru_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *
     return VMSIM_EOOM;
 }
 
+vmsim_pfn_t vmsim__lru_peek(const void *state)
+{
+    const struct lru *l = state;
+
+    return l->order.head != PFN_NIL ? l->order.head : UINT64_MAX;
+}
+
 const vmsim_policy_ops_t vmsim__policy_lru = {
     .abi = VMSIM_POLICY_ABI,
     .name = "lru",

@@ -36,6 +36,17 @@ const vmsim_policy_ops_t *vmsim_policy_builtin(const char *name)
     return lookup(name, strlen(name));
 }
 
+vmsim_pfn_t vmsim__policy_peek(const vmsim_policy_ops_t *ops, const void *state)
+{
+    if (ops == &vmsim__policy_fifo)
+        return vmsim__fifo_peek(state);
+    if (ops == &vmsim__policy_lru)
+        return vmsim__lru_peek(state);
+    if (ops == &vmsim__policy_clock)
+        return vmsim__clock_peek(state);
+    return UINT64_MAX;
+}
+
 int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,
                         const char **params)
 {
