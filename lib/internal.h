@@ -314,6 +314,11 @@ struct vmsim {
     uint32_t free_head[NR_ORDERS];
     uint64_t nr_free_blocks[NR_ORDERS];
     uint64_t nr_free;             /* free frames, all orders */
+    /* A 4 KiB frame the resident limit's reclaim freed for the allocation
+     * it runs for, counted free but held off the lists until that
+     * allocation takes it (phys.c, recycle()), PFN_NONE otherwise. */
+    vmsim_pfn_t recycled;
+    bool recycle_ok;              /* that reclaim is running */
     vmsim_pfn_t zero_pfn;         /* the shared zero page (reserved, not RAM) */
     vmsim_pfn_t huge_zero_pfn;    /* the 2 MiB huge zero page (reserved) */
     uint64_t wmark_min, wmark_low, wmark_high; /* zone watermarks, pages */
@@ -357,6 +362,12 @@ struct vmsim {
     int64_t tlb_asid;           /* the address space the TLB runs, -1: none yet */
     void (*touch)(void *, struct vmsim_policy_ctx *, vmsim_pfn_t, vmsim_access_kind);
     bool wants_touch;           /* touch != NULL || last_access != NULL: hits are reported */
+    vmsim_pfn_t (*peek)(const void *); /* the built-in policy's next candidate, or NULL */
+    /* the PTE table of the last prefetch (reclaim.c), only ever an
+     * address to prefetch, forgotten when that table is freed */
+    const struct vmsim__mm *pf_mm;
+    vmsim_vaddr_t pf_region;          /* its 2 MiB region, va >> PMD_SHIFT */
+    const pte_t *pf_table;
     vmsim_access_fn access_hook;
     void *access_hook_ctx;
     vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */
@@ -440,6 +451,26 @@ void vmsim__phys_destroy(struct vmsim *sim);
 int vmsim__phys_alloc(struct vmsim *sim, unsigned order, vmsim_pfn_t *pfn);
 /* Return a block allocated with vmsim__phys_alloc, coalescing buddies. */
 void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order);
+/* Put a frame held back by the resident limit's reclaim (sim->recycled)
+ * on the free lists, as vmsim__phys_free would have. */
+void vmsim__phys_recycle_flush(struct vmsim *sim);
+/* vmsim__phys_alloc(sim, 0, pfn) taking the frame so held, if any (see
+ * phys.c): inline, for the miss path. */
+static inline bool phys_take_recycled(struct vmsim *sim, vmsim_pfn_t *pfn)
+{
+    vmsim_pfn_t block = sim->recycled;
+
+    if (block == UINT64_MAX) /* PFN_NONE */
+        return false;
+    sim->recycled = UINT64_MAX;
+    sim->nr_free--;
+    sim->frames[block].flags = PG_ALLOCATED;
+    sim->frames[block].refcount = 1;
+    sim->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES] = sim->nr_free;
+    sim->vmstat[VMSIM_VMSTAT_PGALLOC_NORMAL]++;
+    *pfn = block;
+    return true;
+}
 /* ---- core/hostmem.c: host pages for hot data ---------------------------- */
 
 /* A zeroed 4 KiB host array for a simulated page table, or NULL. */

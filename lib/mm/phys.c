@@ -131,6 +131,7 @@ int vmsim__phys_init(struct vmsim *sim, uint64_t nr_frames, uint64_t nr_reserved
         sim->frames[pfn].refcount = 1;
     }
     sim->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES] = sim->nr_free;
+    sim->recycled = PFN_NONE;
     setup_watermarks(sim);
     return 0;
 }
@@ -141,6 +142,48 @@ void vmsim__phys_destroy(struct vmsim *sim)
     sim->frames = NULL;
 }
 
+/*
+ * The resident limit's reclaim frees one page for the allocation it runs
+ * for, which then takes a page from the same lists. When the freed frame
+ * would not coalesce (its buddy is not a free 4 KiB block), freeing puts
+ * it at the head of the order-0 list and that allocation takes it straight
+ * back, leaving the lists as they were. vmsim__phys_free() then holds it
+ * in sim->recycled instead (counted free, as it would be), and the next
+ * 4 KiB allocation takes it without the list traffic; any other free or
+ * allocation first puts it on the lists, so every frame and list ends up
+ * exactly as without the shortcut. The frame's metadata stays hot in the
+ * host's cache for the page that replaces it, as Linux's per-CPU lists
+ * hand the page just freed to the next allocation.
+ */
+static bool recycle(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    vmsim_pfn_t buddy = pfn ^ 1;
+
+    if (!sim->recycle_ok || sim->recycled != PFN_NONE)
+        return false;
+    if (buddy < sim->nr_frames && (sim->frames[buddy].flags & PG_BUDDY) &&
+        sim->frames[buddy].order == 0)
+        return false;
+    sim->recycled = pfn;
+    sim->nr_free++;
+    sim->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES] = sim->nr_free;
+    return true;
+}
+
+__attribute__((noinline)) static void free_block(struct vmsim *sim, vmsim_pfn_t pfn,
+                                                 unsigned order);
+
+void vmsim__phys_recycle_flush(struct vmsim *sim)
+{
+    vmsim_pfn_t pfn = sim->recycled;
+
+    if (pfn == PFN_NONE)
+        return;
+    sim->recycled = PFN_NONE;
+    sim->nr_free--;
+    free_block(sim, pfn, 0);
+}
+
 int vmsim__phys_alloc(struct vmsim *sim, unsigned order, vmsim_pfn_t *pfn)
 {
     unsigned o = order;
@@ -149,6 +192,9 @@ int vmsim__phys_alloc(struct vmsim *sim, unsigned order, vmsim_pfn_t *pfn)
 
     if (order >= NR_ORDERS)
         return VMSIM_EINVAL;
+    if (order == 0 && phys_take_recycled(sim, pfn))
+        return 0;
+    vmsim__phys_recycle_flush(sim);
     while (o < NR_ORDERS && sim->free_head[o] == NIL32)
         o++;
     if (o == NR_ORDERS)
@@ -179,6 +225,16 @@ void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order)
     else
         memset(&sim->frames[pfn], 0, sizeof(sim->frames[0]) << order);
     sim->vmstat[VMSIM_VMSTAT_PGFREE] += (uint64_t)1 << order;
+    vmsim__phys_recycle_flush(sim);
+    if (order == 0 && recycle(sim, pfn))
+        return;
+    free_block(sim, pfn, order);
+}
+
+/* Put the zeroed block on the lists, coalescing with free buddies. */
+__attribute__((noinline)) static void free_block(struct vmsim *sim, vmsim_pfn_t pfn,
+                                                 unsigned order)
+{
     while (order < NR_ORDERS - 1) {
         vmsim_pfn_t buddy = pfn ^ ((uint64_t)1 << order);
         const struct vmsim__frame *b;

@@ -190,6 +190,7 @@ int vmsim__policy_init(struct vmsim *sim)
         return err;
     }
     sim->policy = ops;
+    sim->peek = vmsim__policy_peek_fn(ops);
     return 0;
 }
 
@@ -198,6 +199,7 @@ void vmsim__policy_destroy(struct vmsim *sim)
     if (sim->policy != NULL && sim->policy->destroy != NULL)
         sim->policy->destroy(sim->policy_state);
     sim->policy = NULL;
+    sim->peek = NULL;
     vmsim__free(sim, sim->pctx);
     sim->pctx = NULL;
     vmsim__free(sim, sim->last_access);
@@ -450,27 +452,41 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 
 /*
  * Start loading the page-table entry of the page the policy will most
- * likely take next (vmsim__policy_peek), for an anonymous page of the
- * process that ran last: when that eviction comes, its entry is in the
- * host's cache instead of a miss the whole miss path waits for. A hint:
- * a wrong guess costs a walk of cached upper levels.
+ * likely take next (sim->peek), for an anonymous page of the process
+ * that ran last: when that eviction comes, its entry is in the host's
+ * cache instead of a miss the whole miss path waits for. A hint: a wrong
+ * guess costs a walk of cached upper levels, and a victim in the same
+ * 2 MiB as the last one (a sequential sweep) not even that.
  */
 static void prefetch_next_victim(struct vmsim *sim)
 {
-    vmsim_pfn_t pfn = vmsim__policy_peek(sim->policy, sim->policy_state);
     const struct vmsim__proc *p = sim->last_proc;
     const struct vmsim__frame *f;
+    vmsim_vaddr_t va;
+    vmsim_pfn_t pfn;
     pte_t *e;
     int level;
 
-    if (pfn >= sim->nr_frames || p == NULL || p->mm == NULL)
+    if (sim->peek == NULL || p == NULL || p->mm == NULL)
+        return;
+    pfn = sim->peek(sim->policy_state);
+    if (pfn >= sim->nr_frames)
         return;
     f = pfn_frame(sim, pfn);
     if ((f->flags & (PG_ANON | PG_SHMEM)) != PG_ANON)
         return;
-    e = pt_lookup(sim, p->mm, f->index << PAGE_SHIFT, &level);
-    if (e != NULL)
-        __builtin_prefetch(e, 1);
+    va = f->index << PAGE_SHIFT;
+    if (sim->pf_mm == p->mm && sim->pf_region == va >> PMD_SHIFT) {
+        __builtin_prefetch(&sim->pf_table[PT_INDEX(va, 0)], 1);
+        return;
+    }
+    e = pt_lookup(sim, p->mm, va, &level);
+    if (e == NULL || level != 0)
+        return;
+    __builtin_prefetch(e, 1);
+    sim->pf_mm = p->mm;
+    sim->pf_region = va >> PMD_SHIFT;
+    sim->pf_table = e - PT_INDEX(va, 0);
 }
 
 /* Reclaim up to nr pages. Returns how many went. */
@@ -513,8 +529,14 @@ static int alloc_frame(struct vmsim *sim, unsigned order, bool user, bool may_oo
         int err;
 
         if (user && over_limit(sim)) {
-            /* the limit's own reclaim, then its OOM (a memcg's) */
-            if (reclaim(sim, 1, true) == 0) {
+            uint64_t done;
+
+            /* the limit's own reclaim, then its OOM (a memcg's); a 4 KiB
+             * page it frees may be held for this allocation (phys.c) */
+            sim->recycle_ok = order == 0 && !sim->in_reclaim;
+            done = reclaim(sim, 1, true);
+            sim->recycle_ok = false;
+            if (done == 0) {
                 if (sim->in_reclaim || !may_oom)
                     return VMSIM_EOOM;
                 err = vmsim__out_of_memory(sim, true);
@@ -530,6 +552,8 @@ static int alloc_frame(struct vmsim *sim, unsigned order, bool user, bool may_oo
             reclaim(sim, want, false);
         }
         if (sim->nr_free >= sim->wmark_min + need || sim->in_reclaim) {
+            if (order == 0 && phys_take_recycled(sim, pfn))
+                return 0;
             err = vmsim__phys_alloc(sim, order, pfn);
             if (err == 0)
                 return 0;
@@ -549,10 +573,16 @@ static int alloc_frame(struct vmsim *sim, unsigned order, bool user, bool may_oo
 
 int vmsim__alloc_frame(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn)
 {
-    return alloc_frame(sim, order, user, true, pfn);
+    int err = alloc_frame(sim, order, user, true, pfn);
+
+    vmsim__phys_recycle_flush(sim); /* a failed allocation leaves none held */
+    return err;
 }
 
 int vmsim__alloc_frame_try(struct vmsim *sim, unsigned order, bool user, vmsim_pfn_t *pfn)
 {
-    return alloc_frame(sim, order, user, false, pfn);
+    int err = alloc_frame(sim, order, user, false, pfn);
+
+    vmsim__phys_recycle_flush(sim);
+    return err;
 }

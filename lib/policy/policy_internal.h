@@ -31,15 +31,16 @@ int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,
                         const char **params);
 
 /*
- * The frame a built-in policy will look at first in its next
- * select_victim, or UINT64_MAX when it keeps no such frame (OPT, random,
- * linux, a user's policy) or has none. A hint, read without side effects:
- * the core prefetches that page's entry while other work goes on, so that
- * the next eviction does not wait for it (the victim's page-table entry
- * is a host cache miss on a large address space). Nothing may depend on
- * it being right.
+ * A peek function returns the frame a built-in policy will look at first
+ * in its next select_victim, or UINT64_MAX when it has none. A hint, read
+ * without side effects: the core prefetches that page's entry while other
+ * work goes on, so that the next eviction does not wait for it (the
+ * victim's page-table entry is a host cache miss on a large address
+ * space). Nothing may depend on it being right. vmsim__policy_peek_fn()
+ * is NULL for policies without one (OPT, random, linux, a user's).
  */
-vmsim_pfn_t vmsim__policy_peek(const vmsim_policy_ops_t *ops, const void *state);
+typedef vmsim_pfn_t vmsim_policy_peek_fn(const void *state);
+vmsim_policy_peek_fn *vmsim__policy_peek_fn(const vmsim_policy_ops_t *ops);
 vmsim_pfn_t vmsim__fifo_peek(const void *state);
 vmsim_pfn_t vmsim__lru_peek(const void *state);
 vmsim_pfn_t vmsim__clock_peek(const void *state);

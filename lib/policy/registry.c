@@ -36,15 +36,15 @@ const vmsim_policy_ops_t *vmsim_policy_builtin(const char *name)
     return lookup(name, strlen(name));
 }
 
-vmsim_pfn_t vmsim__policy_peek(const vmsim_policy_ops_t *ops, const void *state)
+vmsim_policy_peek_fn *vmsim__policy_peek_fn(const vmsim_policy_ops_t *ops)
 {
     if (ops == &vmsim__policy_fifo)
-        return vmsim__fifo_peek(state);
+        return vmsim__fifo_peek;
     if (ops == &vmsim__policy_lru)
-        return vmsim__lru_peek(state);
+        return vmsim__lru_peek;
     if (ops == &vmsim__policy_clock)
-        return vmsim__clock_peek(state);
-    return UINT64_MAX;
+        return vmsim__clock_peek;
+    return NULL;
 }
 
 int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,

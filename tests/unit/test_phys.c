@@ -119,12 +119,77 @@ static void test_watermarks(void **state)
     vmsim_destroy(sim);
 }
 
+/*
+ * The resident limit's shortcut (phys.c, recycle()): a 4 KiB frame freed
+ * while sim->recycle_ok is set and whose buddy is not free is held for the
+ * next 4 KiB allocation. Two machines run the same random allocations and
+ * frees, one with every free so marked: every pfn handed out, the free
+ * counts and the free lists must be the same.
+ */
+static void test_recycle_is_exact(void **state)
+{
+    struct vmsim *plain = new_sim(4 * MiB), *held = new_sim(4 * MiB);
+    vmsim_pfn_t live[512];
+    unsigned orders[512];
+    uint64_t seed = 12345, nr_held = 0, info_p[19], info_h[19];
+    size_t n = 0;
+
+    (void)state;
+    for (int step = 0; step < 20000; step++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        if (n > 0 && ((seed >> 33) % 8 < 3 || n == 512)) {
+            /* free a random live block in both */
+            size_t i = (size_t)((seed >> 40) % n);
+
+            vmsim__phys_free(plain, live[i], orders[i]);
+            held->recycle_ok = true;
+            vmsim__phys_free(held, live[i], orders[i]);
+            held->recycle_ok = false;
+            nr_held += held->recycled != PFN_NONE;
+            live[i] = live[n - 1];
+            orders[i] = orders[--n];
+        } else {
+            unsigned order = (seed >> 45) % 16 == 0 ? (unsigned)((seed >> 50) % 4) : 0;
+            vmsim_pfn_t a, b;
+            int ra = vmsim__phys_alloc(plain, order, &a);
+            int rb = vmsim__phys_alloc(held, order, &b);
+
+            assert_int_equal(ra, rb);
+            if (ra == 0) {
+                assert_int_equal(a, b);
+                live[n] = a;
+                orders[n++] = order;
+            }
+        }
+        assert_int_equal(plain->nr_free, held->nr_free);
+        assert_int_equal(plain->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES],
+                         held->vmstat[VMSIM_VMSTAT_NR_FREE_PAGES]);
+    }
+    /* the shortcut was taken, and what it holds goes back on the lists */
+    assert_true(nr_held > 1000);
+    vmsim__phys_recycle_flush(held);
+    assert_true(held->recycled == PFN_NONE);
+    vmsim_buddyinfo(plain, info_p);
+    vmsim_buddyinfo(held, info_h);
+    assert_memory_equal(info_p, info_h, sizeof(info_p));
+    assert_int_equal(plain->vmstat[VMSIM_VMSTAT_PGFREE], held->vmstat[VMSIM_VMSTAT_PGFREE]);
+    assert_int_equal(plain->vmstat[VMSIM_VMSTAT_PGALLOC_NORMAL],
+                     held->vmstat[VMSIM_VMSTAT_PGALLOC_NORMAL]);
+    while (n > 0) {
+        n--;
+        vmsim__phys_free(plain, live[n], orders[n]);
+        vmsim__phys_free(held, live[n], orders[n]);
+    }
+    test_sim_free(plain);
+    test_sim_free(held);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_initial_blocks),   cmocka_unit_test(test_split_and_coalesce),
         cmocka_unit_test(test_huge_needs_contiguity), cmocka_unit_test(test_gigabyte_blocks),
-        cmocka_unit_test(test_watermarks),
+        cmocka_unit_test(test_watermarks), cmocka_unit_test(test_recycle_is_exact),
     };
     return cmocka_run_group_tests_name("phys", tests, NULL, NULL);
 }

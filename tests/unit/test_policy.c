@@ -850,6 +850,63 @@ static void test_clock_hand(void **state)
     drv_free(&d);
 }
 
+/*
+ * The core's prefetch hint (vmsim__policy_peek_fn): the frame the next
+ * select_victim looks at first, read without side effects. fifo and lru
+ * take it when nothing is pinned; clock takes it when its bit is clear.
+ */
+static void test_peek(void **state)
+{
+    static const char *const names[] = { "fifo", "lru", "clock" };
+
+    (void)state;
+    assert_null(vmsim__policy_peek_fn(&vmsim__policy_opt));
+    assert_null(vmsim__policy_peek_fn(&vmsim__policy_random));
+    assert_null(vmsim__policy_peek_fn(&vmsim__policy_linux));
+    for (size_t i = 0; i < 3; i++) {
+        const uint32_t nr = 32;
+        struct drv d = drv_new(names[i], nr, 7);
+        vmsim_policy_peek_fn *peek = vmsim__policy_peek_fn(d.ops);
+        uint64_t rng = 777, checked = 0;
+
+        assert_non_null(peek);
+        assert_true(peek(d.state) == UINT64_MAX); /* nothing admitted */
+        for (int step = 0; step < 20000; step++) {
+            uint32_t f = (uint32_t)(splitmix64(&rng) % nr), v = NIL;
+            unsigned op = (unsigned)(splitmix64(&rng) % 10);
+            vmsim_pfn_t p;
+            bool clock;
+
+            if (op < 4) {
+                if (!d.ctx->admitted[f])
+                    drv_admit(&d, f);
+            } else if (op < 7) {
+                if (d.ctx->admitted[f])
+                    drv_touch(&d, f);
+            } else {
+                p = peek(d.state);
+                if (p == UINT64_MAX) {
+                    assert_int_equal(drv_select(&d, &v), VMSIM_EOOM);
+                    continue;
+                }
+                assert_true(p < nr && d.ctx->admitted[p]);
+                assert_true(peek(d.state) == p); /* no side effect */
+                clock = strcmp(names[i], "clock") == 0;
+                if (clock && op == 9)
+                    d.ctx->accessed[p] = false; /* the hand's frame goes */
+                assert_int_equal(drv_select(&d, &v), 0);
+                if (!clock || op == 9) {
+                    assert_int_equal(v, p);
+                    checked++;
+                }
+                drv_forget(&d, v);
+            }
+        }
+        assert_true(checked > 500);
+        drv_free(&d);
+    }
+}
+
 /* Pinned frames are passed over with their accessed bit kept. */
 static void test_clock_pinned(void **state)
 {
@@ -1299,6 +1356,7 @@ int main(void)
         cmocka_unit_test(test_lru_order),
         cmocka_unit_test(test_clock_hand),
         cmocka_unit_test(test_clock_pinned),
+        cmocka_unit_test(test_peek),
         cmocka_unit_test(test_opt_heap),
         cmocka_unit_test(test_opt_ties),
         cmocka_unit_test(test_opt_stale_top),
