@@ -1183,6 +1183,33 @@ static int panic_line(struct replay *rp, const struct vmsim__event *ev)
  * the panic line as the message): the machine is stopped, and TRACE_FORMAT
  * says replay stops.
  */
+/*
+ * The common event of a long trace, an access at a plain address with no
+ * data, made directly: what apply() would do, without its checks in front
+ * (need_alive()'s, resolve()'s). Returns 1 for any other event, and
+ * VMSIM_ESRCH, with nothing done, when the process is not alive: apply()
+ * then says why.
+ */
+static inline int plain_access(struct replay *rp, const struct vmsim__event *ev)
+{
+    static const vmsim_access_kind kinds[] = {VMSIM_READ, VMSIM_WRITE, VMSIM_EXEC};
+    unsigned out = 0;
+    int rc;
+
+    if (ev->op < VMSIM__OP_R || ev->op > VMSIM__OP_X || ev->addr.name != NULL ||
+        VMSIM__HAS(ev, DATA) || VMSIM__HAS(ev, EXPECT))
+        return 1;
+    rc = vmsim_access(rp->sim, ev->pid, ev->addr.value, ev->size, kinds[ev->op - VMSIM__OP_R],
+                      &out);
+    if (rc == VMSIM_ESRCH)
+        return rc;
+    if (out & VMSIM_OUT_PANIC)
+        rp->panicked = true;
+    if (rc < 0)
+        return lib_fail(rp, ev, "the access", rc);
+    return 0;
+}
+
 static int run(struct replay *rp)
 {
     const struct vmsim__event *ev = NULL;
@@ -1205,7 +1232,9 @@ static int run(struct replay *rp)
         first = false;
         if (rc == 0)
             return 0;
-        rc = apply(rp, ev);
+        rc = plain_access(rp, ev);
+        if (rc == VMSIM_ESRCH || rc == 1)
+            rc = apply(rp, ev); /* not a plain access, or its error message */
         if (rc < 0)
             return rc;
         rp->res.nr_events++;
