@@ -219,6 +219,7 @@ struct vmsim__mm {
     vmsim_pfn_t pgd;             /* the PML4 frame */
     struct vmsim__vma *vmas;     /* sorted by start, non-overlapping */
     size_t nr_vmas, cap_vmas;
+    size_t vma_hint;             /* the VMA vma_find_cached() found last */
     uint64_t rss[NR_MM_COUNTERS];/* pages */
     uint64_t nr_pt_pages;        /* PTE + PMD + PUD tables (VmPTE), not the PGD */
     uint64_t total_vm, data_vm, exec_vm, stack_vm; /* pages */
@@ -553,6 +554,24 @@ void vmsim__pt_destroy(struct vmsim *sim, struct vmsim__mm *mm);
 struct vmsim__vma *vmsim__vma_find(const struct vmsim__mm *mm, vmsim_vaddr_t va);
 /* Index of the first VMA with end > va (nr_vmas if none). */
 size_t vmsim__vma_index(const struct vmsim__mm *mm, vmsim_vaddr_t va);
+/*
+ * vmsim__vma_find(), trying first the VMA this found last (as Linux's
+ * per-thread vmacache did before 6.1): with sorted, non-overlapping VMAs,
+ * one that contains va is the answer whatever changed since, so the hint
+ * is an index checked on use and never invalidated.
+ */
+static inline struct vmsim__vma *vma_find_cached(struct vmsim__mm *mm, vmsim_vaddr_t va)
+{
+    size_t i = mm->vma_hint;
+
+    if (i < mm->nr_vmas && mm->vmas[i].start <= va && va < mm->vmas[i].end)
+        return &mm->vmas[i];
+    i = vmsim__vma_index(mm, va);
+    if (i >= mm->nr_vmas)
+        return NULL;
+    mm->vma_hint = i;
+    return &mm->vmas[i];
+}
 /* Insert a VMA that overlaps none; merges with neighbours when allowed.
  * Returns 0 or VMSIM_ENOMEM. */
 int vmsim__vma_insert(struct vmsim *sim, struct vmsim__mm *mm, const struct vmsim__vma *v);

@@ -430,7 +430,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     int level, err, ret;
 
     vf.va = va & PAGE_MASK;
-    vf.vma = vmsim__vma_find(p->mm, va);
+    vf.vma = vma_find_cached(p->mm, va);
     if (vf.vma == NULL || vf.vma->start > va)
         return gup ? 0 : segv(sim, p, va, VMSIM_SEGV_MAPERR);
     if (access_error(vf.vma, kind))

@@ -39,7 +39,7 @@ int vmsim__rmap_walk(struct vmsim *sim, vmsim_pfn_t pfn, vmsim__rmap_fn fn, void
             continue;
         if (f->flags & PG_ANON) {
             vmsim_vaddr_t va = f->index << PAGE_SHIFT;
-            struct vmsim__vma *vma = vmsim__vma_find(mm, va);
+            struct vmsim__vma *vma = vma_find_cached(mm, va);
 
             if (vma != NULL && vma->start <= va)
                 rc = visit(sim, p, vma, va, pfn, fn, arg, &left);
