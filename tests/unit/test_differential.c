@@ -1290,8 +1290,22 @@ static int do_madvise(struct run *r, vmsim_pid_t pid, struct mvma *v, uint64_t s
         return rc;
     }
     /* PAGEOUT and COLLAPSE refuse hugetlb with EINVAL, DONTNEED an
-     * unaligned start or an owner's page a fork child still maps; nothing
-     * changed then, which the data checks see */
+     * unaligned start or (libvmsim only, docs/fidelity.md) a page of a
+     * reserved private mapping's owner that a fork child still maps;
+     * nothing changed then, which the data checks see */
+    if (v->hugetlb && (adv == VMSIM_MADV_PAGEOUT || adv == VMSIM_MADV_COLLAPSE ||
+                       (adv == VMSIM_MADV_DONTNEED && s % HPAGE != 0)) &&
+        rc != VMSIM_SYS_EINVAL) {
+        failf(r, "pid %d: madvise(%d) of hugetlb at %#llx returned %d, not EINVAL", pid,
+              (int)adv, (unsigned long long)s, rc);
+        return rc;
+    }
+    if (rc == VMSIM_SYS_EINVAL && v->hugetlb && adv == VMSIM_MADV_DONTNEED && s % HPAGE == 0 &&
+        !(v->owner && !v->shared && !v->noreserve)) {
+        failf(r, "pid %d: MADV_DONTNEED of hugetlb at %#llx refused, but no owner's "
+              "reserved page is in it", pid, (unsigned long long)s);
+        return rc;
+    }
     if (rc == VMSIM_SYS_EINVAL && v->hugetlb)
         return rc;
     /* DONTNEED drops whole huge pages only: the end rounds down */

@@ -565,6 +565,60 @@ static void test_hugetlb_dontneed(void **state)
 }
 
 /*
+ * More of MADV_DONTNEED on hugetlb (Linux 6.7+, hand derivation as above):
+ * a range of several pages drops every whole one in it; a MAP_NORESERVE
+ * mapping has no reservation map (hugetlb_reserve_pages() returns before
+ * making one), so its pages go back to the pool with nothing to restore;
+ * 1 GiB pages align and round at 1 GiB.
+ */
+static void test_hugetlb_dontneed_ranges(void **state)
+{
+    vmsim_t *sim = hugetlb_sim(8, 1);
+    vmsim_vaddr_t a = 0, n = 0, g = 0;
+    vmsim_proc_info_t info;
+
+    (void)state;
+    /* four pages, three and a bit dropped: three go */
+    assert_int_equal(map_hugetlb(sim, 8 * MiB, 0, 0, &a), 0);
+    test_touch(sim, 1, a, 8 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 4);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 0);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 6 * MiB + 4096, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 7);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 3);
+    assert_int_equal(test_info(sim, 1).hugetlb, 2 * MiB);
+    test_check(sim);
+    /* MAP_NORESERVE: back to the pool, no reservation comes back */
+    assert_int_equal(map_hugetlb(sim, 4 * MiB, 0, VMSIM_MAP_NORESERVE, &n), 0);
+    test_touch(sim, 1, n, 4 * MiB, VMSIM_WRITE);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 5);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 3);
+    assert_int_equal(vmsim_madvise(sim, 1, n, 4 * MiB, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_meminfo(sim, "HugePages_Free"), 7);
+    assert_int_equal(test_meminfo(sim, "HugePages_Rsvd"), 3);
+    assert_int_equal(test_info(sim, 1).hugetlb, 2 * MiB);
+    test_check(sim);
+    /* one 1 GiB page: a start 2 MiB in is EINVAL, less than 1 GiB drops
+     * nothing, the whole page goes back to its pool of one (the next
+     * fault takes it again instead of SIGBUS) */
+    assert_int_equal(map_hugetlb(sim, GiB, GiB, 0, &g), 0);
+    test_touch(sim, 1, g, 4096, VMSIM_WRITE);
+    assert_int_equal(test_info(sim, 1).hugetlb, 2 * MiB + GiB);
+    assert_int_equal(vmsim_madvise(sim, 1, g + 2 * MiB, GiB - 2 * MiB, VMSIM_MADV_DONTNEED),
+                     VMSIM_SYS_EINVAL);
+    assert_int_equal(vmsim_madvise(sim, 1, g, GiB - 2 * MiB, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_info(sim, 1).hugetlb, 2 * MiB + GiB);
+    assert_int_equal(vmsim_madvise(sim, 1, g, GiB, VMSIM_MADV_DONTNEED), 0);
+    assert_int_equal(test_info(sim, 1).hugetlb, 2 * MiB);
+    test_check(sim);
+    assert_int_equal(vmsim_access(sim, 1, g + 12345, 1, VMSIM_WRITE, NULL), 0);
+    assert_int_equal(vmsim_proc_info(sim, 1, &info), 0);
+    assert_true(info.alive);
+    assert_int_equal(info.hugetlb, 2 * MiB + GiB);
+    test_sim_free(sim);
+}
+
+/*
  * The owner of a private hugetlb mapping writes a page its fork child
  * shares, and the pool has no page to spare: Linux's hugetlb_wp() takes
  * the page from the child (unmap_ref_private()) and marks the child's VMA
@@ -697,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_hugetlb_shared_object),
         cmocka_unit_test(test_hugetlb_owner_takes_page),
         cmocka_unit_test(test_hugetlb_dontneed),
+        cmocka_unit_test(test_hugetlb_dontneed_ranges),
         cmocka_unit_test(test_madv_collapse_enomem),
         cmocka_unit_test(test_thp_swapout_splits),
         cmocka_unit_test(test_hugetlb_pools),
