@@ -998,7 +998,9 @@ static void op_fill(struct run *r)
         uint64_t len = 1 + rnd(r, 64), off = rnd(r, PAGE - len + 1);
 
         v = vma_at(p, vstart);
-        if (!p->alive || v == NULL)
+        /* the filler itself may have been the OOM killer's choice on the
+         * last page (do_store() stops there; sync_alive() catches up) */
+        if (!p->alive || v == NULL || !proc_alive_sim(r, pid, NULL))
             break;
         do_store(r, pid, v, v->start + pg * PAGE + off, len, true);
         if (pg % 64 == 63)
