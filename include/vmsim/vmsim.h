@@ -308,6 +308,18 @@ VMSIM_API int vmsim_sysctl_set(vmsim_t *sim, const char *key, const char *value)
  * VMSIM_ESRCH for a dead or unknown pid, VMSIM_EOOM, VMSIM_EPANIC. */
 VMSIM_API int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
                            vmsim_access_kind kind, unsigned *outcome);
+/* n accesses of pid in order, each exactly vmsim_access(sim, pid, va[i],
+ * size, kind, ...): the same faults, counters and events. For replaying
+ * page traces: knowing the addresses to come, the simulator loads their
+ * page-table entries into the host's cache while it works on earlier
+ * ones, which one call at a time cannot (docs/performance.md). Stops
+ * after an access in which the process died, or at one that fails. *done
+ * (may be NULL) is the number of accesses made, *outcome (may be NULL)
+ * the OR of their outcomes. Returns 0, or the error of the access that
+ * failed (the *done before it were made); VMSIM_EINVAL for va NULL. */
+VMSIM_API int vmsim_access_batch(vmsim_t *sim, vmsim_pid_t pid, const vmsim_vaddr_t *va,
+                                 size_t n, uint64_t size, vmsim_access_kind kind,
+                                 size_t *done, unsigned *outcome);
 
 /* With track_data: store len bytes at va as the process's writes would
  * (each page is accessed for writing first, faulting as needed), or read

@@ -749,6 +749,73 @@ __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
     return 0;
 }
 
+/*
+ * Start loading what an access of va will read first: its leaf entry
+ * (after a walk of the upper levels, which stay cached) and, with the TLB
+ * off, its ucache slot. A hint for vmsim_access_batch(): nothing is
+ * changed, a missing table or a huge leaf just ends it. Always inlined:
+ * as a function of its own it only reads memory, so GCC finds it pure and
+ * drops the call (its prefetches do not count as effects).
+ */
+static inline void prefetch_translation(const struct vmsim *sim, const struct vmsim__mm *mm,
+                                        vmsim_vaddr_t va) __attribute__((always_inline));
+static inline void prefetch_translation(const struct vmsim *sim, const struct vmsim__mm *mm,
+                                        vmsim_vaddr_t va)
+{
+    const pte_t *table;
+
+    if (va >= ((uint64_t)1 << 47))
+        return;
+    if (sim->tlb == NULL)
+        __builtin_prefetch(&mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)], 1);
+    table = pt_table(sim, mm->pgd);
+    for (int l = PT_LEVELS - 1; l > 0; l--) {
+        pte_t e = table[PT_INDEX(va, l)];
+
+        if (!pte_hw_present(e) || pte_huge(e))
+            return;
+        table = pt_table(sim, pte_pfn(e));
+    }
+    __builtin_prefetch(&table[PT_INDEX(va, 0)], 1);
+}
+
+/* How many accesses ahead vmsim_access_batch() prefetches: 8 to 32 did
+ * about as well on the benchmarks' traces (docs/performance.md); a second
+ * stage that read the prefetched entry to load the swap map word or the
+ * frame behind it, 6 ahead, did worse. */
+#define BATCH_AHEAD 16
+
+int vmsim_access_batch(vmsim_t *sim, vmsim_pid_t pid, const vmsim_vaddr_t *va, size_t n,
+                       uint64_t size, vmsim_access_kind kind, size_t *done, unsigned *outcome)
+{
+    const struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+    unsigned all = 0;
+    size_t i;
+    int rc = 0;
+
+    if (va == NULL && n > 0)
+        n = 0, rc = VMSIM_EINVAL;
+    for (i = 0; i < n; i++) {
+        unsigned out = 0;
+
+        if (i + BATCH_AHEAD < n && p != NULL && p->alive && p->mm != NULL)
+            prefetch_translation(sim, p->mm, va[i + BATCH_AHEAD]);
+        rc = vmsim_access(sim, pid, va[i], size, kind, &out);
+        if (rc < 0)
+            break;
+        all |= out;
+        if (p == NULL || !p->alive) {
+            i++; /* it died in this one */
+            break;
+        }
+    }
+    if (done != NULL)
+        *done = i;
+    if (outcome != NULL)
+        *outcome = all;
+    return rc;
+}
+
 /* ---- page contents ----------------------------------------------------- */
 
 /* Access each page of [va, va+len) and copy bytes to or from its frame. */

@@ -125,13 +125,15 @@ main() {
     echo
 
     echo "== 1. policy replay: one process, pages of one anonymous region, textbook profile"
-    echo "   faults = minflt + majflt, checked against refmodel.c; Mrefs/s = median [min-max];"
-    echo "   refmodel = the plain C reference model's speed on the same trace (no simulator);"
-    echo "   peak = ru_maxrss of the process (includes the trace in memory), machine = RSS"
-    echo "   growth of the simulated machine; target in Mrefs/s (issue 8)"
-    printf '%-7s %-6s %4s %7s %9s %9s %-5s %7s %15s %7s %7s %7s %6s  %s\n' \
-        trace policy limit frames refs faults check Mrefs/s "[min-max]" refmodel \
-        "peakMiB" "machMiB" target verdict
+    echo "   faults = minflt + majflt, checked against refmodel.c; Mrefs/s = median [min-max]"
+    echo "   with one vmsim_access per reference, batch = the same 4096 at a time through"
+    echo "   vmsim_access_batch (runs alternate); refmodel = the plain C reference model's"
+    echo "   speed on the same trace (no simulator); peak = ru_maxrss of the process"
+    echo "   (includes the trace in memory), mach = RSS growth of the simulated machine;"
+    echo "   target in Mrefs/s (issue 8), verdict of the better of the two"
+    printf '%-7s %-6s %4s %7s %9s %9s %-5s %6s %13s %6s %13s %7s %5s %5s %4s  %s\n' \
+        trace policy limit frames refs faults check Mrefs/s "[min-max]" batch "[min-max]" \
+        refmodel peak mach tgt verdict
     for kind in $traces; do
         for pct in 1 10 50; do
             for pol in $policies; do

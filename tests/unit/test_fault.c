@@ -358,6 +358,147 @@ static void test_access_after_exit_and_panic(void **state)
     }
 }
 
+static uint64_t test_rand(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* An event stream folded into one number, for comparing two machines. */
+static void hash_event(void *ctx, const vmsim_event_t *ev)
+{
+    uint64_t *h = ctx;
+    uint64_t v[5] = { ev->seq, (uint64_t)ev->type << 32 | (uint32_t)ev->pid, ev->va, ev->pfn,
+                      (uint64_t)ev->outcome << 32 | (uint32_t)ev->signal };
+
+    for (int i = 0; i < 5; i++)
+        *h = (*h ^ v[i]) * 0x100000001b3ull;
+}
+
+static vmsim_t *batch_sim(const char *policy, bool tlb, uint64_t *hash)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+
+    vmsim_config_init(&cfg, tlb ? VMSIM_PROFILE_LINUX : VMSIM_PROFILE_TEXTBOOK);
+    cfg.memory = 64 * MiB;
+    cfg.swap = 8 * MiB;
+    cfg.resident_limit = 2 * MiB;
+    cfg.policy = policy;
+    cfg.on_event = hash_event;
+    cfg.event_ctx = hash;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
+    return sim;
+}
+
+/*
+ * vmsim_access_batch() is n calls of vmsim_access(): two machines, one
+ * driven each way with the same random addresses (hits, first touches,
+ * swap-ins under a 2 MiB resident limit, some outside the mapping), in
+ * random batch lengths, must agree on every event, counter and outcome,
+ * and the batch stops right after the access that kills the process
+ * (here a SIGSEGV) with that access counted.
+ */
+static void test_access_batch(void **state)
+{
+    static const char *const policies[] = { "fifo", "lru", "clock", "linux" };
+    unsigned deaths = 0;
+
+    (void)state;
+    for (size_t k = 0; k < 8; k++) {
+        uint64_t ha = 0, hb = 0, rng = 99 + k;
+        vmsim_t *a = batch_sim(policies[k % 4], k >= 4, &ha);
+        vmsim_t *b = batch_sim(policies[k % 4], k >= 4, &hb);
+        vmsim_vaddr_t base = test_mmap_anon(a, 1, 0, 6 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE, 0);
+        vmsim_vaddr_t va[300];
+        vmsim_proc_info_t ia, ib;
+        uint64_t sa[VMSIM_VMSTAT__COUNT], sb[VMSIM_VMSTAT__COUNT];
+        size_t total = 0;
+        bool dead = false;
+
+        assert_int_equal(test_mmap_anon(b, 1, 0, 6 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE, 0),
+                         base);
+        for (int round = 0; round < 60 && !dead; round++) {
+            size_t n = 1 + (size_t)(test_rand(&rng) % 300), done = 99;
+            vmsim_access_kind kind = (vmsim_access_kind)(test_rand(&rng) % 2);
+            unsigned out_a = 0, out_b = 0;
+            int rc;
+
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = test_rand(&rng) % 1000;
+
+                /* a hot set, a cold range; once in a while past the end */
+                va[i] = base + (r < 600 ? r % 64 : test_rand(&rng) % 1536) * 4096 +
+                        test_rand(&rng) % 4096;
+                if (round >= 50 && test_rand(&rng) % 500 == 0)
+                    va[i] = 0x1000; /* unmapped: SIGSEGV */
+            }
+            rc = vmsim_access_batch(b, 1, va, n, 1, kind, &done, &out_b);
+            for (size_t i = 0; i < n; i++) {
+                unsigned o = 0;
+                int ra = vmsim_access(a, 1, va[i], 1, kind, &o);
+
+                assert_int_equal(ra, 0);
+                out_a |= o;
+                if (vmsim_proc_alive(a, 1) != 1) {
+                    assert_int_equal(done, i + 1);
+                    dead = true;
+                    break;
+                }
+            }
+            assert_int_equal(rc, 0);
+            if (!dead)
+                assert_int_equal(done, n);
+            assert_int_equal(out_a, out_b);
+            total += done;
+            assert_true(ha == hb);
+        }
+        assert_true(total > 5000); /* 50 rounds before any SIGSEGV */
+        assert_int_equal(vmsim_proc_info(a, 1, &ia), 0);
+        assert_int_equal(vmsim_proc_info(b, 1, &ib), 0);
+        assert_int_equal(ia.minflt, ib.minflt);
+        assert_int_equal(ia.majflt, ib.majflt);
+        assert_true(ia.majflt > 100); /* the limit did make it swap */
+        assert_int_equal(ia.alive, ib.alive);
+        assert_int_equal(vmsim_vmstat_read(a, sa, VMSIM_VMSTAT__COUNT),
+                         vmsim_vmstat_read(b, sb, VMSIM_VMSTAT__COUNT));
+        assert_memory_equal(sa, sb, sizeof(sa));
+        if (dead) {
+            size_t done = 7;
+
+            deaths++;
+            /* a dead process: nothing made */
+            assert_int_equal(vmsim_access_batch(b, 1, va, 3, 1, VMSIM_READ, &done, NULL),
+                             VMSIM_ESRCH);
+            assert_int_equal(done, 0);
+        }
+        test_check(a);
+        test_check(b);
+        vmsim_destroy(a);
+        vmsim_destroy(b);
+    }
+    assert_true(deaths > 0);
+    {
+        vmsim_t *sim = test_sim_new(MiB, VMSIM_PROFILE_LINUX);
+        size_t done = 5;
+        unsigned out = 5;
+
+        assert_int_equal(vmsim_access_batch(sim, 1, NULL, 1, 1, VMSIM_READ, &done, &out),
+                         VMSIM_EINVAL);
+        assert_int_equal(done, 0);
+        assert_int_equal(out, 0);
+        assert_int_equal(vmsim_access_batch(sim, 1, NULL, 0, 1, VMSIM_READ, &done, &out), 0);
+        assert_int_equal(vmsim_access_batch(sim, 9, &(vmsim_vaddr_t){ 0x1000 }, 1, 1,
+                                            VMSIM_READ, &done, NULL),
+                         VMSIM_ESRCH);
+        test_sim_free(sim);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_mprotect_then_write),
         cmocka_unit_test(test_exit_releases_everything),
         cmocka_unit_test(test_oom_without_swap_kills),
+        cmocka_unit_test(test_access_batch),
     };
     return cmocka_run_group_tests_name("fault", tests, NULL, NULL);
 }
