@@ -753,30 +753,41 @@ __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
  * Start loading what an access of va will read first: its leaf entry
  * (after a walk of the upper levels, which stay cached) and, with the TLB
  * off, its ucache slot. A hint for vmsim_access_batch(): nothing is
- * changed, a missing table or a huge leaf just ends it. Always inlined:
- * as a function of its own it only reads memory, so GCC finds it pure and
- * drops the call (its prefetches do not count as effects).
+ * changed, a missing table or a huge leaf just ends it. *region and
+ * *table remember the last PTE table found, so that a run of addresses in
+ * one 2 MiB (a sequential sweep) costs no walk: only ever an address to
+ * prefetch, and no access frees a table of its own process. Always
+ * inlined: as a function of its own it only reads memory, so GCC finds it
+ * pure and drops the call (its prefetches do not count as effects).
  */
 static inline void prefetch_translation(const struct vmsim *sim, const struct vmsim__mm *mm,
-                                        vmsim_vaddr_t va) __attribute__((always_inline));
+                                        vmsim_vaddr_t va, vmsim_vaddr_t *region,
+                                        const pte_t **table) __attribute__((always_inline));
 static inline void prefetch_translation(const struct vmsim *sim, const struct vmsim__mm *mm,
-                                        vmsim_vaddr_t va)
+                                        vmsim_vaddr_t va, vmsim_vaddr_t *region,
+                                        const pte_t **table)
 {
-    const pte_t *table;
+    const pte_t *t;
 
     if (va >= ((uint64_t)1 << 47))
         return;
     if (sim->tlb == NULL)
         __builtin_prefetch(&mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)], 1);
-    table = pt_table(sim, mm->pgd);
+    if (va >> PMD_SHIFT == *region) {
+        __builtin_prefetch(&(*table)[PT_INDEX(va, 0)], 1);
+        return;
+    }
+    t = pt_table(sim, mm->pgd);
     for (int l = PT_LEVELS - 1; l > 0; l--) {
-        pte_t e = table[PT_INDEX(va, l)];
+        pte_t e = t[PT_INDEX(va, l)];
 
         if (!pte_hw_present(e) || pte_huge(e))
             return;
-        table = pt_table(sim, pte_pfn(e));
+        t = pt_table(sim, pte_pfn(e));
     }
-    __builtin_prefetch(&table[PT_INDEX(va, 0)], 1);
+    __builtin_prefetch(&t[PT_INDEX(va, 0)], 1);
+    *region = va >> PMD_SHIFT;
+    *table = t;
 }
 
 /* How many accesses ahead vmsim_access_batch() prefetches: 8 to 32 did
@@ -789,6 +800,8 @@ int vmsim_access_batch(vmsim_t *sim, vmsim_pid_t pid, const vmsim_vaddr_t *va, s
                        uint64_t size, vmsim_access_kind kind, size_t *done, unsigned *outcome)
 {
     const struct vmsim__proc *p = vmsim__proc_find(sim, pid);
+    vmsim_vaddr_t region = UINT64_MAX; /* no canonical va >> PMD_SHIFT */
+    const pte_t *table = NULL;
     unsigned all = 0;
     size_t i;
     int rc = 0;
@@ -799,7 +812,7 @@ int vmsim_access_batch(vmsim_t *sim, vmsim_pid_t pid, const vmsim_vaddr_t *va, s
         unsigned out = 0;
 
         if (i + BATCH_AHEAD < n && p != NULL && p->alive && p->mm != NULL)
-            prefetch_translation(sim, p->mm, va[i + BATCH_AHEAD]);
+            prefetch_translation(sim, p->mm, va[i + BATCH_AHEAD], &region, &table);
         rc = vmsim_access(sim, pid, va[i], size, kind, &out);
         if (rc < 0)
             break;
