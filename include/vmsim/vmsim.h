@@ -316,7 +316,8 @@ VMSIM_API int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint
  * after an access in which the process died, or at one that fails. *done
  * (may be NULL) is the number of accesses made, *outcome (may be NULL)
  * the OR of their outcomes. Returns 0, or the error of the access that
- * failed (the *done before it were made); VMSIM_EINVAL for va NULL. */
+ * failed (the *done before it were made); VMSIM_EINVAL for va NULL with
+ * n > 0. */
 VMSIM_API int vmsim_access_batch(vmsim_t *sim, vmsim_pid_t pid, const vmsim_vaddr_t *va,
                                  size_t n, uint64_t size, vmsim_access_kind kind,
                                  size_t *done, unsigned *outcome);

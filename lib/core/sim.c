@@ -350,6 +350,7 @@ void vmsim__flush_tlb_mm(struct vmsim *sim, struct vmsim__mm *mm)
 
 void vmsim_buddyinfo(const vmsim_t *sim, uint64_t out[19])
 {
+    VMSIM_ASSERT(sim->recycled == PFN_NONE); /* held only inside an allocation */
     for (int i = 0; i < NR_ORDERS; i++)
         out[i] = sim->nr_free_blocks[i];
 }

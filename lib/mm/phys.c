@@ -268,6 +268,10 @@ int vmsim__phys_check(const struct vmsim *sim, char *buf, size_t len)
 {
     uint64_t nr_free = 0;
 
+    /* a frame is held back only inside one allocation (recycle()) */
+    if (sim->recycled != PFN_NONE)
+        return vmsim__corrupt(buf, len, "pfn %llu held for an allocation outside one",
+                              (unsigned long long)sim->recycled);
     for (unsigned o = 0; o < NR_ORDERS; o++) {
         uint64_t n = 0;
         uint32_t head = sim->free_head[o], pfn = head;

@@ -1178,12 +1178,6 @@ static int panic_line(struct replay *rp, const struct vmsim__event *ev)
 }
 
 /*
- * Run every event; returns 0 or the negative code of the error in rp->err.
- * A panic ends the replay at the event that caused it (VMSIM_EPANIC, with
- * the panic line as the message): the machine is stopped, and TRACE_FORMAT
- * says replay stops.
- */
-/*
  * The common event of a long trace, an access at a plain address with no
  * data, made directly: what apply() would do, without its checks in front
  * (need_alive()'s, resolve()'s). Returns 1 for any other event, and
@@ -1210,6 +1204,12 @@ static inline int plain_access(struct replay *rp, const struct vmsim__event *ev)
     return 0;
 }
 
+/*
+ * Run every event; returns 0 or the negative code of the error in rp->err.
+ * A panic ends the replay at the event that caused it (VMSIM_EPANIC, with
+ * the panic line as the message): the machine is stopped, and TRACE_FORMAT
+ * says replay stops.
+ */
 static int run(struct replay *rp)
 {
     const struct vmsim__event *ev = NULL;
