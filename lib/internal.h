@@ -539,6 +539,40 @@ static inline pte_t *pt_lookup(const struct vmsim *sim, const struct vmsim__mm *
     *level = 0;
     return &table[PT_INDEX(va, 0)];
 }
+/*
+ * Start loading the leaf entry of va (a 4 KiB mapping) into the host's
+ * cache: a walk of the upper levels, which stay cached, then a prefetch;
+ * a missing table or a huge leaf just ends it. *region (va >> PMD_SHIFT)
+ * and *table remember the PTE table found last, so that addresses in one
+ * 2 MiB (a sequential sweep) cost no walk; the caller keeps them per mm
+ * and forgets them when that table may be gone. Only ever an address to
+ * prefetch. Always inlined: as a function of its own it only reads
+ * memory, so GCC finds it pure and drops the call, prefetch and all.
+ */
+static inline void pt_prefetch(const struct vmsim *sim, const struct vmsim__mm *mm,
+                               vmsim_vaddr_t va, vmsim_vaddr_t *region,
+                               const pte_t **table) __attribute__((always_inline));
+static inline void pt_prefetch(const struct vmsim *sim, const struct vmsim__mm *mm,
+                               vmsim_vaddr_t va, vmsim_vaddr_t *region, const pte_t **table)
+{
+    const pte_t *t;
+
+    if (va >> PMD_SHIFT == *region) {
+        __builtin_prefetch(&(*table)[PT_INDEX(va, 0)], 1);
+        return;
+    }
+    t = pt_table(sim, mm->pgd);
+    for (int l = PT_LEVELS - 1; l > 0; l--) {
+        pte_t e = t[PT_INDEX(va, l)];
+
+        if (!pte_hw_present(e) || pte_huge(e))
+            return;
+        t = pt_table(sim, pte_pfn(e));
+    }
+    __builtin_prefetch(&t[PT_INDEX(va, 0)], 1);
+    *region = va >> PMD_SHIFT;
+    *table = t;
+}
 /* Free the tables covering [addr, end) that no VMA needs any more, as
  * Linux's free_pgd_range(): floor is the previous VMA's end (or 0),
  * ceiling the next VMA's start (or 0 for "the top"). Entries in the range

@@ -749,47 +749,6 @@ __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
     return 0;
 }
 
-/*
- * Start loading what an access of va will read first: its leaf entry
- * (after a walk of the upper levels, which stay cached) and, with the TLB
- * off, its ucache slot. A hint for vmsim_access_batch(): nothing is
- * changed, a missing table or a huge leaf just ends it. *region and
- * *table remember the last PTE table found, so that a run of addresses in
- * one 2 MiB (a sequential sweep) costs no walk: only ever an address to
- * prefetch, and no access frees a table of its own process. Always
- * inlined: as a function of its own it only reads memory, so GCC finds it
- * pure and drops the call (its prefetches do not count as effects).
- */
-static inline void prefetch_translation(const struct vmsim *sim, const struct vmsim__mm *mm,
-                                        vmsim_vaddr_t va, vmsim_vaddr_t *region,
-                                        const pte_t **table) __attribute__((always_inline));
-static inline void prefetch_translation(const struct vmsim *sim, const struct vmsim__mm *mm,
-                                        vmsim_vaddr_t va, vmsim_vaddr_t *region,
-                                        const pte_t **table)
-{
-    const pte_t *t;
-
-    if (va >= ((uint64_t)1 << 47))
-        return;
-    if (sim->tlb == NULL)
-        __builtin_prefetch(&mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)], 1);
-    if (va >> PMD_SHIFT == *region) {
-        __builtin_prefetch(&(*table)[PT_INDEX(va, 0)], 1);
-        return;
-    }
-    t = pt_table(sim, mm->pgd);
-    for (int l = PT_LEVELS - 1; l > 0; l--) {
-        pte_t e = t[PT_INDEX(va, l)];
-
-        if (!pte_hw_present(e) || pte_huge(e))
-            return;
-        t = pt_table(sim, pte_pfn(e));
-    }
-    __builtin_prefetch(&t[PT_INDEX(va, 0)], 1);
-    *region = va >> PMD_SHIFT;
-    *table = t;
-}
-
 /* How many accesses ahead vmsim_access_batch() prefetches: 8 to 32 did
  * about as well on the benchmarks' traces (docs/performance.md); a second
  * stage that read the prefetched entry to load the swap map word or the
@@ -811,8 +770,16 @@ int vmsim_access_batch(vmsim_t *sim, vmsim_pid_t pid, const vmsim_vaddr_t *va, s
     for (i = 0; i < n; i++) {
         unsigned out = 0;
 
-        if (i + BATCH_AHEAD < n && p != NULL && p->alive && p->mm != NULL)
-            prefetch_translation(sim, p->mm, va[i + BATCH_AHEAD], &region, &table);
+        if (i + BATCH_AHEAD < n && p != NULL && p->alive && p->mm != NULL &&
+            va[i + BATCH_AHEAD] < ((uint64_t)1 << 47)) {
+            /* what the access will read first: its ucache slot (TLB
+             * off) and its leaf entry; no access frees a table of its
+             * own process, so the table pt_prefetch() keeps stays */
+            if (sim->tlb == NULL)
+                __builtin_prefetch(
+                    &p->mm->uc[(va[i + BATCH_AHEAD] >> PAGE_SHIFT) & (UCACHE_SIZE - 1)], 1);
+            pt_prefetch(sim, p->mm, va[i + BATCH_AHEAD], &region, &table);
+        }
         rc = vmsim_access(sim, pid, va[i], size, kind, &out);
         if (rc < 0)
             break;

@@ -64,7 +64,7 @@ static void table_free(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
         mm->nr_pt_pages--;
     sim->vmstat[VMSIM_VMSTAT_NR_PAGE_TABLE_PAGES]--;
     if (sim->pf_table == f->u.table)
-        sim->pf_mm = NULL; /* reclaim's prefetch hint */
+        sim->pf_mm = NULL, sim->pf_region = UINT64_MAX; /* reclaim's prefetch hint */
     vmsim__table_mem_free(sim, f->u.table);
     f->u.table = NULL;
     vmsim__phys_free(sim, pfn, 0);

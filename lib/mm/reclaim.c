@@ -462,10 +462,7 @@ static void prefetch_next_victim(struct vmsim *sim)
 {
     const struct vmsim__proc *p = sim->last_proc;
     const struct vmsim__frame *f;
-    vmsim_vaddr_t va;
     vmsim_pfn_t pfn;
-    pte_t *e;
-    int level;
 
     if (sim->peek == NULL || p == NULL || p->mm == NULL)
         return;
@@ -475,18 +472,11 @@ static void prefetch_next_victim(struct vmsim *sim)
     f = pfn_frame(sim, pfn);
     if ((f->flags & (PG_ANON | PG_SHMEM)) != PG_ANON)
         return;
-    va = f->index << PAGE_SHIFT;
-    if (sim->pf_mm == p->mm && sim->pf_region == va >> PMD_SHIFT) {
-        __builtin_prefetch(&sim->pf_table[PT_INDEX(va, 0)], 1);
-        return;
+    if (sim->pf_mm != p->mm) {
+        sim->pf_mm = p->mm;
+        sim->pf_region = UINT64_MAX; /* no canonical va >> PMD_SHIFT */
     }
-    e = pt_lookup(sim, p->mm, va, &level);
-    if (e == NULL || level != 0)
-        return;
-    __builtin_prefetch(e, 1);
-    sim->pf_mm = p->mm;
-    sim->pf_region = va >> PMD_SHIFT;
-    sim->pf_table = e - PT_INDEX(va, 0);
+    pt_prefetch(sim, p->mm, f->index << PAGE_SHIFT, &sim->pf_region, &sim->pf_table);
 }
 
 /* Reclaim up to nr pages. Returns how many went. */
