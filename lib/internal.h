@@ -373,6 +373,8 @@ struct vmsim {
     void *access_hook_ctx;
     vmsim_pfn_t fault_pin[2];   /* frames a fault in progress holds */
     bool in_reclaim;
+    bool slow_paths;            /* tests: no shortcut (evict_anon_fast, access_walk,
+                                   recycle); the general path everywhere */
     vmsim_pid_t evict_pid;      /* the eviction in progress: a mapping of it */
     vmsim_vaddr_t evict_va;
     bool huge_zero_used;        /* thp_zero_page_alloc counted */

@@ -530,9 +530,11 @@ static inline pte_t *mmu_walk(const struct vmsim *sim, const struct vmsim__mm *m
 
 /* The translation of va: the TLB, or a page walk that fills it (counting
  * the walk's memory references in the cost model). With the TLB off, the
- * walk is shortcut by the mm's private cache of 4 KiB leaf pointers. */
+ * walk is shortcut by the mm's private cache of 4 KiB leaf pointers, and
+ * `walked`, when not NULL, is the 4 KiB leaf of va that the caller's walk
+ * found after the cache missed. */
 static inline pte_t *translate(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
-                               vmsim_access_kind kind, pte_t **leaf)
+                               vmsim_access_kind kind, pte_t *walked, pte_t **leaf)
 {
     pte_t *e;
     int level = 0;
@@ -540,9 +542,12 @@ static inline pte_t *translate(struct vmsim *sim, struct vmsim__proc *p, vmsim_v
     if (sim->tlb == NULL) {
         struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
 
-        if (uc->vpn == va >> PAGE_SHIFT)
+        if (walked != NULL)
+            e = walked;
+        else if (uc->vpn == va >> PAGE_SHIFT)
             return uc->pte;
-        e = mmu_walk_level(sim, p->mm, va, &level);
+        else
+            e = mmu_walk_level(sim, p->mm, va, &level);
         if (e != NULL && level == 0) {
             if (pte_hw_present(*e)) {
                 uc->vpn = va >> PAGE_SHIFT;
@@ -576,7 +581,7 @@ static inline bool pte_allows(pte_t e, vmsim_access_kind kind)
 }
 
 static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
-                       vmsim_access_kind kind)
+                       vmsim_access_kind kind, pte_t *walked)
 {
     pte_t *e, *leaf = NULL;
     int ret;
@@ -593,7 +598,7 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
     if (sim->access_hook != NULL)
         sim->access_hook(sim->access_hook_ctx, p->pid, va, kind);
     sim->now++;
-    e = translate(sim, p, va, kind, &leaf);
+    e = translate(sim, p, va, kind, walked, &leaf);
     if (e != NULL && pte_allows(*e, kind)) {
         *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
         if ((sim->touch != NULL || sim->last_access != NULL) && !pte_special(*e))
@@ -617,7 +622,7 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
                 uc->pte = e;
             }
         } else {
-            e = translate(sim, p, va, kind, &leaf);
+            e = translate(sim, p, va, kind, NULL, &leaf);
         }
         if (e != NULL && pte_allows(*e, kind)) {
             *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
@@ -655,6 +660,9 @@ static struct vmsim__proc *access_proc(struct vmsim *sim, vmsim_pid_t pid)
 __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
                                                  vmsim_vaddr_t va, uint64_t size,
                                                  vmsim_access_kind kind, unsigned *outcome);
+__attribute__((noinline)) static int access_walk(vmsim_t *sim, vmsim_pid_t pid,
+                                                 vmsim_vaddr_t va, uint64_t size,
+                                                 vmsim_access_kind kind, unsigned *outcome);
 
 /* A hit the policy sees: out of line, called last, so the hit path
  * itself needs no stack frame. */
@@ -665,12 +673,27 @@ __attribute__((noinline)) static int access_hit_touch(struct vmsim *sim, pte_t e
     return 0;
 }
 
+/* What the hardware does on a hit, and the hit's accounting. */
+static inline int access_hit(struct vmsim *sim, pte_t *e, vmsim_access_kind kind,
+                             unsigned *outcome)
+{
+    *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
+    sim->now++;
+    vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
+    if (outcome != NULL)
+        *outcome = 0;
+    if (sim->wants_touch)
+        return access_hit_touch(sim, *e, kind);
+    return 0;
+}
+
 /*
  * The hit path, kept small and free of calls but the last: the same
  * process as the last call, one page, no observer, and a translation that
- * is cached (the ucache, or the MRU entry of the 4K L1 set) and allows
- * the access. Everything else (and every fault) takes access_slow(), which
- * looks the access up afresh, so a TLB hit is counted once, here or there.
+ * allows the access: with the TLB off, the ucache's (a miss there walks,
+ * in access_walk()); with it on, the MRU entry of the 4K L1 set.
+ * Everything else (and every fault) takes access_slow(), which looks the
+ * access up afresh, so a TLB hit is counted once, here or there.
  * last_proc is cleared when its process dies or the system panics, so a
  * cached process is alive.
  */
@@ -686,7 +709,9 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
     if (sim->tlb == NULL) {
         const struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
 
-        if (uc->vpn != va >> PAGE_SHIFT || !pte_allows(*uc->pte, kind))
+        if (uc->vpn != va >> PAGE_SHIFT)
+            return access_walk(sim, pid, va, size, kind, outcome);
+        if (!pte_allows(*uc->pte, kind))
             return access_slow(sim, pid, va, size, kind, outcome);
         e = uc->pte;
     } else {
@@ -697,14 +722,7 @@ int vmsim_access(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, uint64_t size,
             return access_slow(sim, pid, va, size, kind, outcome);
         sim->tlb->stats.hits++;
     }
-    *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
-    sim->now++;
-    vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
-    if (outcome != NULL)
-        *outcome = 0;
-    if (sim->wants_touch)
-        return access_hit_touch(sim, *e, kind);
-    return 0;
+    return access_hit(sim, e, kind, outcome);
 }
 
 __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
@@ -732,7 +750,7 @@ __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
     page = va & PAGE_MASK;
     last = (va + (size - 1) < va) ? (UINT64_MAX & PAGE_MASK) : ((va + size - 1) & PAGE_MASK);
     for (;;) {
-        int ret = access_page(sim, p, page > va ? page : va, kind);
+        int ret = access_page(sim, p, page > va ? page : va, kind, NULL);
 
         if (ret < 0) {
             sim->current = saved;
@@ -746,6 +764,42 @@ __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
     sim->current = saved;
     if (outcome != NULL)
         *outcome = out;
+    return 0;
+}
+
+/*
+ * The hit path's ucache missed (TLB off; the last process, alive; one
+ * page; no observer): translate()'s walk, here, for a working set larger
+ * than the ucache, which hits in the tables. A 4 KiB leaf that allows the
+ * access is filled in as translate() would and is a hit; anything else is
+ * access_slow()'s one page, with the walk's leaf.
+ */
+__attribute__((noinline)) static int access_walk(vmsim_t *sim, vmsim_pid_t pid,
+                                                 vmsim_vaddr_t va, uint64_t size,
+                                                 vmsim_access_kind kind, unsigned *outcome)
+{
+    struct vmsim__proc *p = sim->last_proc, *saved;
+    struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+    pte_t *e = NULL;
+    int level = 0, ret;
+
+    if (sim->slow_paths)
+        return access_slow(sim, pid, va, size, kind, outcome);
+    if (va < ((uint64_t)1 << 47)) {
+        e = mmu_walk_level(sim, p->mm, va, &level);
+        if (e != NULL && level == 0 && pte_allows(*e, kind)) {
+            uc->vpn = va >> PAGE_SHIFT;
+            uc->pte = e;
+            return access_hit(sim, e, kind, outcome);
+        }
+    }
+    saved = vmsim__api_begin(sim, p);
+    ret = access_page(sim, p, va, kind, level == 0 ? e : NULL);
+    sim->current = saved;
+    if (ret < 0)
+        return ret;
+    if (outcome != NULL)
+        *outcome = (unsigned)ret;
     return 0;
 }
 

@@ -288,52 +288,75 @@ static void write_slot(struct vmsim *sim, vmsim_pfn_t pfn, uint64_t slot)
 }
 
 /*
- * The common case of reclaim under a resident limit, with the general
- * path's effect and without its detours: an anonymous 4 KiB page mapped
- * by one entry, held by nothing else, not in the swap cache yet. The
- * general path would add it to the swap cache, walk the rmap, write it
- * and delete it from the cache again, which comes to this: a new slot,
- * the entry becomes a swap entry, the page is written and freed. Returns
- * 1 when the page is not such a page (or its mapping is not found): the
- * caller takes the general path.
+ * vmsim__evict() of the common case of reclaim under a resident limit,
+ * with the general path's effect and without its detours: an anonymous
+ * 4 KiB page on the LRU, mapped by one entry, held by nothing else, not in
+ * the swap cache yet, and a swap slot free. The general path would add it
+ * to the swap cache, walk the rmap, write it, delete it from the cache
+ * again and free it through put_page(), which comes to this: a new slot,
+ * the entry becomes a swap entry, the page is written and freed, counted
+ * and reported in the same order. Returns 1, having changed nothing, when
+ * the page is not such a page or its mapping is not found: the caller
+ * takes the general path.
  */
-static int evict_anon_once(struct vmsim *sim, vmsim_pfn_t pfn)
+static int evict_anon_fast(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
     vmsim_vaddr_t va = f->index << PAGE_SHIFT;
+    struct vmsim__proc *p = NULL;
+    uint64_t slot;
+    pte_t *e = NULL;
 
-    if ((f->flags & (PG_ANON | PG_SWAPCACHE | PG_SHMEM | PG_HEAD | PG_TAIL)) != PG_ANON ||
-        f->mapcount != 1 || f->refcount != 1)
+    if ((f->flags & (PG_ANON | PG_FILE | PG_SWAPCACHE | PG_SHMEM | PG_HEAD | PG_TAIL | PG_LRU)) !=
+            (PG_ANON | PG_LRU) ||
+        f->mapcount != 1 || f->refcount != 1 || sim->slot_data != NULL ||
+        !vmsim__swap_available(sim) || sim->slow_paths)
         return 1;
     for (size_t i = 0; i < sim->nr_procs; i++) {
-        struct vmsim__proc *p = sim->procs[i];
-        uint64_t slot;
-        int level, err;
-        pte_t *e;
+        int level;
 
+        p = sim->procs[i];
         if (p->mm == NULL)
             continue;
         e = pt_lookup(sim, p->mm, va, &level);
-        if (e == NULL || level != 0 || !pte_present(*e) || pte_special(*e) ||
-            pte_pfn(*e) != pfn)
-            continue;
-        err = vmsim__swap_alloc(sim, &slot);
-        if (err < 0)
-            return err;
-        f->refcount++; /* as the swap cache would: the page outlives its unmapping */
-        vmsim__flush_tlb_page(sim, p->mm, va);
-        *e = swp_entry(0, slot);
-        sim->swap_map[slot] = 1 | SWP_EVICTED;
-        p->mm->rss[MM_SWAPENTS]++;
-        vmsim__page_remove_rmap(sim, p->mm, pfn);
-        write_slot(sim, pfn, slot);
-        vmsim__emit(sim, VMSIM_EV_SWAP_OUT, p->pid, va, pfn, 0, "swap-out");
-        sim->evict_pid = p->pid;
-        sim->evict_va = va;
-        vmsim__put_page(sim, pfn);
-        return 0;
+        if (e != NULL && level == 0 && pte_present(*e) && !pte_special(*e) &&
+            pte_pfn(*e) == pfn)
+            break;
+        e = NULL;
     }
-    return 1;
+    if (e == NULL)
+        return 1;
+    count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSCAN_DIRECT : VMSIM_VMSTAT_PGSCAN_KSWAPD);
+    count_vm_event(sim, VMSIM_VMSTAT_PGSCAN_ANON);
+    sim->evict_pid = 0;
+    sim->evict_va = 0;
+    if (vmsim__swap_alloc(sim, &slot) < 0)
+        return VMSIM_ENOSPC; /* not reached: a slot is available */
+    /* try_to_unmap_one(): the entry becomes the swap entry */
+    vmsim__flush_tlb_page(sim, p->mm, va);
+    *e = swp_entry(0, slot);
+    sim->swap_map[slot] = 1 | SWP_EVICTED;
+    p->mm->rss[MM_SWAPENTS]++;
+    p->mm->rss[MM_ANONPAGES]--;
+    f->mapcount = 0;
+    sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES]--;
+    /* pageout() */
+    count_vm_event(sim, VMSIM_VMSTAT_PSWPOUT);
+    sim->vmstat[VMSIM_VMSTAT_PGPGOUT] += PAGE_SIZE / 1024;
+    vmsim__charge(sim, VMSIM_COST_swap_out, 1);
+    vmsim__emit(sim, VMSIM_EV_SWAP_OUT, p->pid, va, pfn, 0, "swap-out");
+    sim->evict_pid = p->pid;
+    sim->evict_va = va;
+    /* the last reference goes: off the LRU, back to the allocator */
+    f->refcount = 0;
+    vmsim__lru_del(sim, pfn);
+    vmsim__frame_data_free(sim, pfn);
+    sim->nr_user_pages--;
+    vmsim__phys_free(sim, pfn, 0);
+    count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSTEAL_DIRECT : VMSIM_VMSTAT_PGSTEAL_KSWAPD);
+    count_vm_event(sim, VMSIM_VMSTAT_PGSTEAL_ANON);
+    vmsim__emit(sim, VMSIM_EV_EVICT, p->pid, va, pfn, 0, "anon");
+    return 0;
 }
 
 /* An anonymous page goes to swap: a slot (kept if it has one and is
@@ -344,10 +367,7 @@ static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
     struct vmsim__frame *f = pfn_frame(sim, pfn);
     struct unmap_state st = { 0, false, 0, 0 };
     uint64_t slot;
-    int err = evict_anon_once(sim, pfn);
-
-    if (err <= 0)
-        return err;
+    int err;
 
     if (!(f->flags & PG_SWAPCACHE)) {
         err = vmsim__swap_alloc(sim, &slot);
@@ -420,8 +440,10 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 {
     const struct vmsim__frame *f = pfn_frame(sim, pfn);
     bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
-    int err;
+    int err = evict_anon_fast(sim, pfn, direct);
 
+    if (err <= 0)
+        return err;
     if (folio_large(sim, pfn)) {
         /* swap has no room for whole THPs here: split first */
         err = vmsim__split_folio(sim, pfn);
@@ -523,7 +545,7 @@ static int alloc_frame(struct vmsim *sim, unsigned order, bool user, bool may_oo
 
             /* the limit's own reclaim, then its OOM (a memcg's); a 4 KiB
              * page it frees may be held for this allocation (phys.c) */
-            sim->recycle_ok = order == 0 && !sim->in_reclaim;
+            sim->recycle_ok = order == 0 && !sim->in_reclaim && !sim->slow_paths;
             done = reclaim(sim, 1, true);
             sim->recycle_ok = false;
             if (done == 0) {

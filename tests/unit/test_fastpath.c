@@ -1,0 +1,211 @@
+/*
+ * test_fastpath.c -- the shortcuts are exact.
+ *
+ * The access and reclaim paths take shortcuts where the general path's
+ * effect is known: the hit path walks the tables itself when the ucache
+ * misses (access_walk), the resident limit's reclaim evicts a plain
+ * anonymous page in one step (evict_anon_fast) and hands the freed frame
+ * straight to the allocation (recycle). sim->slow_paths turns them all
+ * off. Two machines, one each way, run the same random operations: every
+ * return code, outcome, event (a running hash of seq, type, pid, va, pfn,
+ * outcome, signal), vmstat counter, meminfo field, process figure, the
+ * simulated clock and the policies' access count must be the same after
+ * every step, and vmsim_check() must hold on both. Policies fifo, lru,
+ * clock, linux and random; profile textbook (TLB off: the walk) and linux
+ * (TLB on, readahead, the zero page); forks share pages, exits and
+ * MADV_PAGEOUT/DONTNEED make holes and swap-cache pages around the
+ * shortcuts.
+ */
+#include "test_util.h"
+#include "internal.h"
+
+#define REGION (40 * MiB) /* wider than the ucache's 16 MiB: slots conflict */
+#define NPROC  4
+
+static void hash_event(void *ctx, const vmsim_event_t *ev)
+{
+    uint64_t *h = ctx;
+    uint64_t v[5] = { ev->seq, (uint64_t)ev->type << 32 | (uint32_t)ev->pid, ev->va, ev->pfn,
+                      (uint64_t)ev->outcome << 32 | (uint32_t)ev->signal };
+
+    for (int i = 0; i < 5; i++)
+        *h = (*h ^ v[i]) * 0x100000001b3ull;
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+struct machine {
+    vmsim_t *sim;
+    uint64_t hash;
+};
+
+static void machine_new(struct machine *m, const char *policy, bool linux_profile,
+                        bool slow)
+{
+    vmsim_config_t cfg;
+
+    m->hash = 0xcbf29ce484222325ull;
+    vmsim_config_init(&cfg, linux_profile ? VMSIM_PROFILE_LINUX : VMSIM_PROFILE_TEXTBOOK);
+    cfg.memory = 64 * MiB;
+    cfg.swap = 24 * MiB;
+    cfg.resident_limit = 2 * MiB;
+    cfg.policy = policy;
+    cfg.on_event = hash_event;
+    cfg.event_ctx = &m->hash;
+    assert_int_equal(vmsim_create(&cfg, &m->sim), 0);
+    m->sim->slow_paths = slow;
+    assert_int_equal(vmsim_spawn(m->sim, 1, "p", 0), 0);
+}
+
+static void same_state(struct machine *a, struct machine *b, int step)
+{
+    uint64_t va[VMSIM_VMSTAT__COUNT], vb[VMSIM_VMSTAT__COUNT], ma[64], mb[64];
+    size_t n;
+
+    if (a->hash != b->hash)
+        fail_msg("step %d: the event streams differ", step);
+    n = vmsim_vmstat_read(a->sim, va, VMSIM_VMSTAT__COUNT);
+    assert_int_equal(vmsim_vmstat_read(b->sim, vb, VMSIM_VMSTAT__COUNT), n);
+    for (size_t i = 0; i < n; i++) {
+        if (va[i] != vb[i])
+            fail_msg("step %d: %s %" PRIu64 " vs %" PRIu64, step, vmsim_vmstat_name(i), va[i],
+                     vb[i]);
+    }
+    n = vmsim_meminfo_read(a->sim, ma, 64);
+    assert_true(n <= 64);
+    assert_int_equal(vmsim_meminfo_read(b->sim, mb, 64), n);
+    assert_memory_equal(ma, mb, n * sizeof(ma[0]));
+    assert_int_equal(vmsim_time_ns(a->sim), vmsim_time_ns(b->sim));
+    assert_int_equal(a->sim->now, b->sim->now); /* the policies' clock */
+    for (vmsim_pid_t pid = 1; pid <= NPROC; pid++) {
+        vmsim_proc_info_t ia, ib;
+        int ra = vmsim_proc_info(a->sim, pid, &ia), rb = vmsim_proc_info(b->sim, pid, &ib);
+
+        assert_int_equal(ra, rb);
+        if (ra != 0)
+            continue;
+        assert_int_equal(ia.alive, ib.alive);
+        assert_int_equal(ia.minflt, ib.minflt);
+        assert_int_equal(ia.majflt, ib.majflt);
+        assert_int_equal(ia.signal, ib.signal);
+        assert_int_equal(ia.cow, ib.cow);
+        assert_int_equal(ia.vmhwm, ib.vmhwm);
+        assert_int_equal(ia.rss_anon, ib.rss_anon);
+        assert_int_equal(ia.vmswap, ib.vmswap);
+    }
+}
+
+static void test_shortcuts_are_exact(void **state)
+{
+    static const char *const policies[] = { "fifo", "lru", "clock", "linux", "random" };
+    uint64_t walks = 0, evictions = 0;
+
+    (void)state;
+    for (unsigned k = 0; k < 10; k++) {
+        struct machine a, b;
+        uint64_t rng = 0x9e3779b97f4a7c15ull * (k + 1), hot[128];
+        vmsim_mmap_req_t req = {
+            .len = REGION,
+            .prot = VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+            .flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS,
+        };
+        vmsim_vaddr_t base = 0, base_b = 0;
+        vmsim_pid_t pid = 1;
+
+        machine_new(&a, policies[k % 5], k >= 5, false);
+        machine_new(&b, policies[k % 5], k >= 5, true);
+        assert_int_equal(vmsim_mmap(a.sim, 1, &req, &base), 0);
+        assert_int_equal(vmsim_mmap(b.sim, 1, &req, &base_b), 0);
+        assert_int_equal(base, base_b);
+        /* hot pages, some pairs 16 MiB apart (one ucache slot) */
+        for (size_t i = 0; i < 128; i++) {
+            uint64_t pg = splitmix64(&rng);
+
+            hot[i] = pg % (REGION / VMSIM_PAGE_SIZE);
+            if (i % 4 == 1 && hot[i - 1] + 4096 < REGION / VMSIM_PAGE_SIZE)
+                hot[i] = hot[i - 1] + 4096;
+        }
+        for (int step = 0; step < 20000; step++) {
+            uint64_t r = splitmix64(&rng);
+            unsigned op = (unsigned)(r % 100);
+            int ra, rb;
+
+            /* runs of one process, as a trace has them */
+            if ((r >> 8) % 64 == 0 || vmsim_proc_alive(a.sim, pid) != 1)
+                pid = (vmsim_pid_t)(1 + (r >> 14) % NPROC);
+            if (vmsim_proc_alive(a.sim, pid) != 1)
+                pid = 1;
+
+            if (op < 88) {
+                /* an access: a hot page (they stay) or one of 2 048 pages
+                 * spread over the region (they go to swap and come back) */
+                uint64_t pg = (r >> 12) % 4 ? hot[(r >> 16) % 128] : (r >> 16) % 2048 * 5;
+                vmsim_vaddr_t va = base + pg * VMSIM_PAGE_SIZE + ((r >> 40) % 4096);
+                vmsim_access_kind kind = (r >> 52) % 3 == 0 ? VMSIM_WRITE : VMSIM_READ;
+                uint64_t size = (r >> 56) % 3 == 0 ? 8 : 1; /* some cross a page */
+                unsigned oa = 99, ob = 99;
+                const struct vmsim__proc *lp = a.sim->last_proc;
+                /* the hit path's ucache will miss: access_walk() runs */
+                bool walk = a.sim->tlb == NULL && lp != NULL && lp->pid == pid &&
+                            size <= VMSIM_PAGE_SIZE - (va & (VMSIM_PAGE_SIZE - 1)) &&
+                            lp->mm->uc[(va >> 12) & (UCACHE_SIZE - 1)].vpn != va >> 12;
+
+                ra = vmsim_access(a.sim, pid, va, size, kind, &oa);
+                walks += walk && ra == 0 && oa == 0;
+                rb = vmsim_access(b.sim, pid, va, size, kind, &ob);
+                assert_int_equal(ra, rb);
+                assert_int_equal(oa, ob);
+            } else if (op < 93) {
+                /* fork: pages shared by two processes take the general path */
+                vmsim_pid_t child = (vmsim_pid_t)(1 + (r >> 20) % NPROC);
+
+                ra = vmsim_fork(a.sim, pid, child);
+                rb = vmsim_fork(b.sim, pid, child);
+                assert_int_equal(ra, rb);
+            } else if (op < 95) {
+                if (pid != 1) {
+                    ra = vmsim_exit(a.sim, pid);
+                    rb = vmsim_exit(b.sim, pid);
+                    assert_int_equal(ra, rb);
+                }
+            } else {
+                /* give pages back or push them out: the fast eviction's
+                 * neighbours (swap-cache pages, holes) */
+                vmsim_vaddr_t at = base + ((r >> 20) % (REGION / VMSIM_PAGE_SIZE - 64)) *
+                                              VMSIM_PAGE_SIZE;
+                int advice = op < 98 ? VMSIM_MADV_PAGEOUT : VMSIM_MADV_DONTNEED;
+
+                ra = vmsim_madvise(a.sim, pid, at, 64 * VMSIM_PAGE_SIZE, advice);
+                rb = vmsim_madvise(b.sim, pid, at, 64 * VMSIM_PAGE_SIZE, advice);
+                assert_int_equal(ra, rb);
+            }
+            same_state(&a, &b, step);
+            if (step % 1000 == 999) {
+                test_check(a.sim);
+                test_check(b.sim);
+            }
+        }
+        evictions += test_vmstat(a.sim, "pswpout");
+        test_sim_free(a.sim);
+        test_sim_free(b.sim);
+    }
+    print_message("%" PRIu64 " evictions, %" PRIu64 " walked hits\n", evictions, walks);
+    /* the shortcuts ran: evictions, and hits that the walk served */
+    assert_true(evictions > 10000);
+    assert_true(walks > 1000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shortcuts_are_exact),
+    };
+    return cmocka_run_group_tests_name("fastpath", tests, NULL, NULL);
+}
