@@ -786,7 +786,9 @@ __attribute__((noinline)) static int access_walk(vmsim_t *sim, vmsim_pid_t pid,
     if (sim->slow_paths)
         return access_slow(sim, pid, va, size, kind, outcome);
     if (va < ((uint64_t)1 << 47)) {
-        e = mmu_walk_level(sim, p->mm, va, &level);
+        /* mmu_walk_level()'s 4 KiB leaf (every upper entry is a table
+         * or none, or a huge leaf: level > 0), through the walk cache */
+        e = pt_lookup_cached(sim, p->mm, &p->mm->wc_access, va, &level);
         if (e != NULL && level == 0 && pte_allows(*e, kind)) {
             uc->vpn = va >> PAGE_SHIFT;
             uc->pte = e;

@@ -23,6 +23,7 @@ struct vmsim__mm *vmsim__mm_create(struct vmsim *sim, vmsim_pid_t owner, int *er
     }
     mm->owner = owner;
     ucache_clear(mm);
+    mm->wc_access.region = mm->wc_reclaim.region = UINT64_MAX; /* no canonical region */
     *err = vmsim__pt_create(sim, mm, owner);
     if (*err < 0) {
         vmsim__free(sim, mm);

@@ -63,6 +63,7 @@ static void table_free(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn)
     if (f->level < PT_LEVELS - 1)
         mm->nr_pt_pages--;
     sim->vmstat[VMSIM_VMSTAT_NR_PAGE_TABLE_PAGES]--;
+    sim->pt_free_gen++; /* every walk cache is stale */
     if (sim->pf_table == f->u.table)
         sim->pf_mm = NULL, sim->pf_region = UINT64_MAX; /* reclaim's prefetch hint */
     vmsim__table_mem_free(sim, f->u.table);

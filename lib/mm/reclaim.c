@@ -318,7 +318,7 @@ static int evict_anon_fast(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
         p = sim->procs[i];
         if (p->mm == NULL)
             continue;
-        e = pt_lookup(sim, p->mm, va, &level);
+        e = pt_lookup_cached(sim, p->mm, &p->mm->wc_reclaim, va, &level);
         if (e != NULL && level == 0 && pte_present(*e) && !pte_special(*e) &&
             pte_pfn(*e) == pfn)
             break;

@@ -5,16 +5,18 @@
  * effect is known: the hit path walks the tables itself when the ucache
  * misses (access_walk), the resident limit's reclaim evicts a plain
  * anonymous page in one step (evict_anon_fast) and hands the freed frame
- * straight to the allocation (recycle). sim->slow_paths turns them all
+ * straight to the allocation (recycle), and both walk through a cache of
+ * the last PTE table (pt_lookup_cached). sim->slow_paths turns them all
  * off. Two machines, one each way, run the same random operations: every
  * return code, outcome, event (a running hash of seq, type, pid, va, pfn,
  * outcome, signal), vmstat counter, meminfo field, process figure, the
  * simulated clock and the policies' access count must be the same after
  * every step, and vmsim_check() must hold on both. Policies fifo, lru,
  * clock, linux and random; profile textbook (TLB off: the walk) and linux
- * (TLB on, readahead, the zero page); forks share pages, exits and
- * MADV_PAGEOUT/DONTNEED make holes and swap-cache pages around the
- * shortcuts.
+ * (TLB on, readahead, the zero page), each with THP always and never;
+ * forks share pages, exits and MADV_PAGEOUT/DONTNEED make holes and
+ * swap-cache pages around the shortcuts, and unmapping 2 MiB chunks and
+ * khugepaged free and replace page tables under the walk caches.
  */
 #include "test_util.h"
 #include "internal.h"
@@ -46,7 +48,7 @@ struct machine {
     uint64_t hash;
 };
 
-static void machine_new(struct machine *m, const char *policy, bool linux_profile,
+static void machine_new(struct machine *m, const char *policy, bool linux_profile, bool thp,
                         bool slow)
 {
     vmsim_config_t cfg;
@@ -57,6 +59,7 @@ static void machine_new(struct machine *m, const char *policy, bool linux_profil
     cfg.swap = 24 * MiB;
     cfg.resident_limit = 2 * MiB;
     cfg.policy = policy;
+    cfg.thp = thp ? VMSIM_THP_ALWAYS : VMSIM_THP_NEVER;
     cfg.on_event = hash_event;
     cfg.event_ctx = &m->hash;
     assert_int_equal(vmsim_create(&cfg, &m->sim), 0);
@@ -119,8 +122,8 @@ static void test_shortcuts_are_exact(void **state)
         vmsim_vaddr_t base = 0, base_b = 0;
         vmsim_pid_t pid = 1;
 
-        machine_new(&a, policies[k % 5], k >= 5, false);
-        machine_new(&b, policies[k % 5], k >= 5, true);
+        machine_new(&a, policies[k % 5], k >= 5, k % 2, false);
+        machine_new(&b, policies[k % 5], k >= 5, k % 2, true);
         assert_int_equal(vmsim_mmap(a.sim, 1, &req, &base), 0);
         assert_int_equal(vmsim_mmap(b.sim, 1, &req, &base_b), 0);
         assert_int_equal(base, base_b);
@@ -175,6 +178,29 @@ static void test_shortcuts_are_exact(void **state)
                     rb = vmsim_exit(b.sim, pid);
                     assert_int_equal(ra, rb);
                 }
+            } else if (op < 96) {
+                /* page tables go and come back (the walk caches' stale
+                 * tables): unmap a 2 MiB chunk, map it again; or collapse
+                 * THPs (a PMD entry that pointed to a table changes) */
+                vmsim_vaddr_t at = base + ((r >> 20) % (REGION / PMD_SIZE)) * PMD_SIZE;
+                vmsim_mmap_req_t fixed = req;
+                vmsim_vaddr_t got_a = 0, got_b = 0;
+
+                if ((r >> 40) % 2) {
+                    ra = vmsim_khugepaged(a.sim, pid);
+                    rb = vmsim_khugepaged(b.sim, pid);
+                    assert_int_equal(ra, rb);
+                } else if (vmsim_proc_alive(a.sim, pid) == 1) {
+                    assert_int_equal(vmsim_munmap(a.sim, pid, at, PMD_SIZE), 0);
+                    assert_int_equal(vmsim_munmap(b.sim, pid, at, PMD_SIZE), 0);
+                    fixed.addr = at;
+                    fixed.len = PMD_SIZE;
+                    fixed.flags |= VMSIM_MAP_FIXED;
+                    ra = vmsim_mmap(a.sim, pid, &fixed, &got_a);
+                    rb = vmsim_mmap(b.sim, pid, &fixed, &got_b);
+                    assert_int_equal(ra, rb);
+                    assert_int_equal(got_a, got_b);
+                }
             } else {
                 /* give pages back or push them out: the fast eviction's
                  * neighbours (swap-cache pages, holes) */
@@ -202,10 +228,89 @@ static void test_shortcuts_are_exact(void **state)
     assert_true(walks > 1000);
 }
 
+/* pt_lookup_cached() and pt_lookup() agree on va of pid, and the walk
+ * cache then holds va's table when there is one. */
+static void same_lookup(vmsim_t *sim, vmsim_pid_t pid, vmsim_vaddr_t va, int want_level)
+{
+    struct vmsim__mm *mm = vmsim__proc_find(sim, pid)->mm;
+    int la = -1, lb = -1;
+    pte_t *a = pt_lookup_cached(sim, mm, &mm->wc_access, va, &la);
+    pte_t *b = pt_lookup(sim, mm, va, &lb);
+
+    assert_ptr_equal(a, b);
+    if (b != NULL) {
+        assert_int_equal(la, lb);
+        assert_int_equal(lb, want_level);
+    }
+    if (want_level < 0)
+        assert_null(b);
+    /* and again, now from the cache when it holds the table */
+    la = -1;
+    assert_ptr_equal(pt_lookup_cached(sim, mm, &mm->wc_access, va, &la), b);
+    if (b != NULL)
+        assert_int_equal(la, lb);
+}
+
+/*
+ * The walk cache against the plain walk, step by step, where the PMD entry
+ * it remembers changes: the table freed by munmap (with the PMD table of a
+ * lone 1 GiB region), a new one mapped in its place, a THP collapse that
+ * takes the table out (deposited, not freed), and a split that puts a
+ * table back.
+ */
+static void test_walk_cache(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_mmap_req_t req = {
+        .addr = 64 * GiB, /* alone in its 1 GiB: unmapping frees its PMD table too */
+        .len = 4 * MiB,
+        .prot = VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+        .flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED,
+    };
+    vmsim_vaddr_t va = 0, at;
+    uint64_t gen;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_TEXTBOOK);
+    cfg.memory = 64 * MiB;
+    cfg.thp = VMSIM_THP_MADVISE;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
+    assert_int_equal(vmsim_mmap(sim, 1, &req, &va), 0);
+    at = va + 5 * VMSIM_PAGE_SIZE;
+    same_lookup(sim, 1, at, -1); /* no tables yet */
+    test_touch(sim, 1, va, 2 * MiB, VMSIM_WRITE);
+    same_lookup(sim, 1, at, 0);
+    same_lookup(sim, 1, at + 4096, 0);
+    /* unmap: the PTE and PMD tables go */
+    gen = sim->pt_free_gen;
+    assert_int_equal(vmsim_munmap(sim, 1, va, 4 * MiB), 0);
+    assert_true(sim->pt_free_gen >= gen + 2);
+    same_lookup(sim, 1, at, -1);
+    /* mapped and touched again: new tables */
+    assert_int_equal(vmsim_mmap(sim, 1, &req, &va), 0);
+    test_touch(sim, 1, va, 2 * MiB, VMSIM_WRITE);
+    same_lookup(sim, 1, at, 0);
+    /* a collapse takes the PTE table out of the PMD entry */
+    assert_int_equal(vmsim_madvise(sim, 1, va, 4 * MiB, VMSIM_MADV_HUGEPAGE), 0);
+    gen = sim->pt_free_gen;
+    assert_int_equal(vmsim_madvise(sim, 1, va, 2 * MiB, VMSIM_MADV_COLLAPSE), 0);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 1);
+    assert_int_equal(sim->pt_free_gen, gen); /* deposited, not freed */
+    same_lookup(sim, 1, at, 1);
+    /* and a split puts a table back */
+    assert_int_equal(vmsim_madvise(sim, 1, at, VMSIM_PAGE_SIZE, VMSIM_MADV_DONTNEED), 0);
+    same_lookup(sim, 1, at, 0);
+    same_lookup(sim, 1, at + 4096, 0);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shortcuts_are_exact),
+        cmocka_unit_test(test_walk_cache),
     };
     return cmocka_run_group_tests_name("fastpath", tests, NULL, NULL);
 }
