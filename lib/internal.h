@@ -394,8 +394,9 @@ struct vmsim {
     bool in_reclaim;
     uint64_t pt_free_gen;       /* page tables freed so far (walk caches) */
     bool slow_paths;            /* tests: no shortcut (evict_anon_fast, access_walk
-                                   and their walk caches, recycle): the general
-                                   path everywhere */
+                                   and their walk caches, recycle,
+                                   swap_in_only_user): the general path
+                                   everywhere */
     vmsim_pid_t evict_pid;      /* the eviction in progress: a mapping of it */
     vmsim_vaddr_t evict_va;
     bool huge_zero_used;        /* thp_zero_page_alloc counted */

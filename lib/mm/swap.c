@@ -121,22 +121,11 @@ void vmsim__swap_free_entry(struct vmsim *sim, uint64_t slot)
     slot_release(sim, slot);
 }
 
-/* Read slot into a new swap-cache page. `reclaim`: the allocation may
- * reclaim (the faulting page); readahead pages take only free memory. */
-static int swap_read(struct vmsim *sim, uint64_t slot, bool reclaim, vmsim_pfn_t *out)
+/* Read slot into pfn, a new page, which joins the swap cache. */
+static void swap_read_into(struct vmsim *sim, uint64_t slot, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f;
-    vmsim_pfn_t pfn;
-    int err;
 
-    /* readahead may reclaim too (Linux allocates it with the VMA's gfp
-     * mask), but never invokes the OOM killer: it just stops */
-    if (reclaim)
-        err = vmsim__alloc_frame(sim, 0, true, &pfn);
-    else
-        err = vmsim__alloc_frame_try(sim, 0, true, &pfn);
-    if (err < 0)
-        return err;
     sim->nr_user_pages++;
     f = pfn_frame(sim, pfn);
     f->flags |= PG_ANON | PG_SWAPCACHE;
@@ -158,6 +147,24 @@ static int swap_read(struct vmsim *sim, uint64_t slot, bool reclaim, vmsim_pfn_t
         sim->swap_map[slot] &= ~SWP_EVICTED;
     }
     vmsim__lru_add(sim, pfn);
+}
+
+/* Read slot into a new swap-cache page. `reclaim`: the allocation may
+ * reclaim (the faulting page); readahead pages take only free memory. */
+static int swap_read(struct vmsim *sim, uint64_t slot, bool reclaim, vmsim_pfn_t *out)
+{
+    vmsim_pfn_t pfn;
+    int err;
+
+    /* readahead may reclaim too (Linux allocates it with the VMA's gfp
+     * mask), but never invokes the OOM killer: it just stops */
+    if (reclaim)
+        err = vmsim__alloc_frame(sim, 0, true, &pfn);
+    else
+        err = vmsim__alloc_frame_try(sim, 0, true, &pfn);
+    if (err < 0)
+        return err;
+    swap_read_into(sim, slot, pfn);
     *out = pfn;
     return 0;
 }
@@ -191,6 +198,72 @@ static bool swap_full(const struct vmsim *sim)
     return sim->nr_swap_used * 2 > sim->nr_swap_slots;
 }
 
+/*
+ * The rest of vmsim__do_swap_page() after its allocation of pfn, in the
+ * common case of a thrashing process: the faulting entry is the slot's
+ * only reference and no page caches it. The general path would read the
+ * slot into the swap cache (swap_read), map the page exclusively and, for
+ * a write (or a full device), take it out of the cache again and free the
+ * slot; this does the same, in the same order where anyone can look (the
+ * policy's admit, readahead, the events), with the slot's word read once.
+ */
+static int swap_in_only_user(struct fault *vf, uint64_t slot, vmsim_pfn_t pfn)
+{
+    struct vmsim *sim = vf->sim;
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    uint32_t *m = &sim->swap_map[slot];
+    bool write = vf->kind == VMSIM_WRITE;
+    pte_t prot = vma_page_prot(vf->vma) | PTE_A;
+
+    /* swap_read(): into the swap cache, counted, on the LRU */
+    sim->nr_user_pages++;
+    f->flags |= PG_ANON | PG_SWAPCACHE;
+    f->u.slot = slot;
+    sim->swap_cache[slot] = (uint32_t)pfn + 1;
+    count_vm_event(sim, VMSIM_VMSTAT_NR_SWAPCACHED);
+    count_vm_event(sim, VMSIM_VMSTAT_NR_FILE_PAGES);
+    count_vm_event(sim, VMSIM_VMSTAT_PSWPIN);
+    sim->vmstat[VMSIM_VMSTAT_PGPGIN] += PAGE_SIZE / 1024;
+    if (*m & SWP_EVICTED)
+        count_vm_event(sim, VMSIM_VMSTAT_WORKINGSET_REFAULT_ANON);
+    *m = SWP_HAS_CACHE | 1;
+    vmsim__lru_add(sim, pfn);
+    count_vm_event(sim, VMSIM_VMSTAT_PGMAJFAULT);
+    vmsim__charge(sim, VMSIM_COST_major_fault, 1);
+    if (sim->cfg.page_cluster != 0) {
+        sim->fault_pin[0] = pfn;
+        swap_readahead(sim, slot);
+        sim->fault_pin[0] = PFN_NONE;
+    }
+    vf->cause = "swap-in";
+    vmsim__emit(sim, VMSIM_EV_SWAP_IN, vf->proc->pid, vf->va, pfn, VMSIM_OUT_MAJOR, "swap-in");
+    /* mapped, exclusively: the entry's reference is the map's now */
+    *m = SWP_HAS_CACHE;
+    vf->mm->rss[MM_SWAPENTS]--;
+    f->flags |= PG_ANON_EXCLUSIVE;
+    if (vf->vma->prot & VMSIM_PROT_WRITE)
+        prot |= write ? PTE_RW | PTE_D : PTE_RW;
+    count_vm_event(sim, VMSIM_VMSTAT_NR_ANON_PAGES);
+    f->index = vf->va >> PAGE_SHIFT;
+    f->mapping = vf->vma->anon_id;
+    f->mapcount = 1;
+    vf->mm->rss[MM_ANONPAGES]++;
+    mm_update_hiwater_rss(vf->mm);
+    *vf->pte = pfn_pte(pfn) | prot;
+    if (write || swap_full(sim)) {
+        /* vmsim__swapcache_del(), and the slot goes with it */
+        f->flags &= (uint16_t)~(PG_SWAPCACHE | PG_READAHEAD);
+        f->u.slot = 0;
+        sim->swap_cache[slot] = 0;
+        sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED]--;
+        sim->vmstat[VMSIM_VMSTAT_NR_FILE_PAGES]--;
+        slot_release(sim, slot);
+    } else {
+        f->refcount++; /* the swap cache's reference */
+    }
+    return VMSIM_OUT_MAJOR;
+}
+
 int vmsim__do_swap_page(struct fault *vf)
 {
     struct vmsim *sim = vf->sim;
@@ -216,10 +289,17 @@ int vmsim__do_swap_page(struct fault *vf)
         }
         vf->cause = "swap-cache";
     } else {
-        int err = swap_read(sim, slot, true, &pfn);
+        int err = vmsim__alloc_frame(sim, 0, true, &pfn);
 
         if (err < 0)
             return err;
+        /* the allocation may have reclaimed, and reclaim may have killed
+         * a process that shared the slot: look at it now */
+        if ((sim->swap_map[slot] & (SWP_HAS_CACHE | SWP_COUNT)) == 1 &&
+            sim->slot_data == NULL && !sim->slow_paths &&
+            (vf->kind != VMSIM_WRITE || (vf->vma->prot & VMSIM_PROT_WRITE)))
+            return swap_in_only_user(vf, slot, pfn);
+        swap_read_into(sim, slot, pfn);
         count_vm_event(sim, VMSIM_VMSTAT_PGMAJFAULT);
         vmsim__charge(sim, VMSIM_COST_major_fault, 1);
         sim->fault_pin[0] = pfn;

@@ -6,8 +6,9 @@
  * misses (access_walk), the resident limit's reclaim evicts a plain
  * anonymous page in one step (evict_anon_fast) and hands the freed frame
  * straight to the allocation (recycle), and both walk through a cache of
- * the last PTE table (pt_lookup_cached). sim->slow_paths turns them all
- * off. Two machines, one each way, run the same random operations: every
+ * the last PTE table (pt_lookup_cached); a swap-in of a slot nothing else
+ * refers to skips the general path's detours (swap_in_only_user).
+ * sim->slow_paths turns them all off. Two machines, one each way, run the same random operations: every
  * return code, outcome, event (a running hash of seq, type, pid, va, pfn,
  * outcome, signal), vmstat counter, meminfo field, process figure, the
  * simulated clock and the policies' access count must be the same after
