@@ -116,6 +116,9 @@ struct mvma {
                          * not inherited through fork */
     bool taken;         /* hugetlb, a child's: its owner may have taken pages
                          * back (every later fault may SIGBUS) */
+    bool vague;         /* hugetlb, forked from a mapping that was `taken`: a
+                         * page the owner took is not copied, and faults in
+                         * as a new zero page; the model cannot tell which */
 };
 
 struct mheap {
@@ -457,12 +460,12 @@ static uint64_t vma_accessible(const struct run *r, const struct mvma *v)
 static const uint8_t *expected_page(const struct run *r, const struct mvma *v, uint64_t i,
                                     bool *unknown)
 {
-    *unknown = false;
+    *unknown = v->vague;
     if (!v->shared && v->own != NULL && v->own[i] != NULL)
         return v->own[i]->b;
     if (v->obj < 0)
         return zeros;
-    *unknown = obj_poisoned(&r->objs[v->obj], v->pgoff + i);
+    *unknown = v->vague || obj_poisoned(&r->objs[v->obj], v->pgoff + i);
     return obj_page(&r->objs[v->obj], v->pgoff + i);
 }
 
@@ -1340,7 +1343,10 @@ static void proc_copy(struct run *r, struct mproc *dst, const struct mproc *src)
 
         *w = *v;
         w->owner = false; /* hugetlb reservations stay the parent's */
-        w->taken = false; /* hugetlb_dup_vma_private() */
+        /* hugetlb_dup_vma_private(); the pages the owner took from v are
+         * not mapped there, so they are not copied (copy_hugetlb_page_range) */
+        w->vague = v->vague || (v->hugetlb && !v->shared && v->taken);
+        w->taken = false;
         if (v->own != NULL) {
             w->own = calloc(vma_pages(v), sizeof(*w->own));
             assert_non_null(w->own);
