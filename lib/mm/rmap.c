@@ -16,7 +16,10 @@ static int visit(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma *vm
                  uint32_t *left)
 {
     int level;
-    pte_t *e = pt_lookup(sim, p->mm, va, &level);
+    /* reclaim's walk cache: a policy's scan (clock's hand, the aging of
+     * the linux lists) and eviction go through neighbouring pages */
+    pte_t *e = sim->slow_paths ? pt_lookup(sim, p->mm, va, &level)
+                               : pt_lookup_cached(sim, p->mm, &p->mm->wc_reclaim, va, &level);
 
     if (e == NULL || !pte_present(*e) || pte_special(*e) || pte_pfn(*e) != pfn)
         return 0;
