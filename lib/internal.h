@@ -543,9 +543,10 @@ pte_t *vmsim__pt_walk(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t va,
                       int leaf, bool alloc, int *level, int *err);
 /* vmsim__pt_walk(sim, mm, va, 0, false, level, &err), inline: the leaf
  * entry for va (or a huge leaf above it, *level its level), NULL when a
- * table is missing. For the hot lookups (rmap, faults). */
-static inline pte_t *pt_lookup(const struct vmsim *sim, const struct vmsim__mm *mm,
-                               vmsim_vaddr_t va, int *level)
+ * table is missing; *pmd, when a PTE table is reached, the PMD entry that
+ * points to it. For the hot lookups (rmap, faults). */
+static inline pte_t *pt_lookup_pmd(const struct vmsim *sim, const struct vmsim__mm *mm,
+                                   vmsim_vaddr_t va, int *level, pte_t **pmd)
 {
     pte_t *table = pt_table(sim, mm->pgd);
 
@@ -558,10 +559,18 @@ static inline pte_t *pt_lookup(const struct vmsim *sim, const struct vmsim__mm *
             *level = l;
             return &table[PT_INDEX(va, l)];
         }
+        *pmd = &table[PT_INDEX(va, l)];
         table = pt_table(sim, pte_pfn(e));
     }
     *level = 0;
     return &table[PT_INDEX(va, 0)];
+}
+static inline pte_t *pt_lookup(const struct vmsim *sim, const struct vmsim__mm *mm,
+                               vmsim_vaddr_t va, int *level)
+{
+    pte_t *pmd;
+
+    return pt_lookup_pmd(sim, mm, va, level, &pmd);
 }
 /*
  * pt_lookup() through a walk cache: the 4 KiB leaf entry of va when the
@@ -573,33 +582,22 @@ static inline pte_t *pt_lookup_cached(const struct vmsim *sim, const struct vmsi
                                       struct vmsim__walk_cache *wc, vmsim_vaddr_t va,
                                       int *level)
 {
-    pte_t *table, *pmd = NULL;
+    pte_t *e, *pmd = NULL;
 
     if (va >> PMD_SHIFT == wc->region && wc->gen == sim->pt_free_gen &&
         *wc->pmd == wc->pmdval) {
         *level = 0;
         return &wc->table[PT_INDEX(va, 0)];
     }
-    table = pt_table(sim, mm->pgd);
-    for (int l = PT_LEVELS - 1; l > 0; l--) {
-        pte_t e = table[PT_INDEX(va, l)];
-
-        if (pte_none(e))
-            return NULL;
-        if (pte_huge(e)) {
-            *level = l;
-            return &table[PT_INDEX(va, l)];
-        }
-        pmd = &table[PT_INDEX(va, l)];
-        table = pt_table(sim, pte_pfn(e));
+    e = pt_lookup_pmd(sim, mm, va, level, &pmd);
+    if (e != NULL && *level == 0) {
+        wc->region = va >> PMD_SHIFT;
+        wc->pmd = pmd;
+        wc->pmdval = *pmd;
+        wc->table = e - PT_INDEX(va, 0);
+        wc->gen = sim->pt_free_gen;
     }
-    wc->region = va >> PMD_SHIFT;
-    wc->pmd = pmd;
-    wc->pmdval = *pmd;
-    wc->table = table;
-    wc->gen = sim->pt_free_gen;
-    *level = 0;
-    return &table[PT_INDEX(va, 0)];
+    return e;
 }
 /*
  * Start loading the leaf entry of va (a 4 KiB mapping) into the host's
