@@ -565,7 +565,9 @@ int vmsim_khugepaged(vmsim_t *sim, vmsim_pid_t pid)
 
         if (p->mm == NULL || (pid != 0 && p->pid != pid))
             continue;
-        for (size_t j = 0; j < p->mm->nr_vmas && p->alive; j++) {
+        /* a collapse's swap-in may have the OOM killer take p, which
+         * then has no address space: look at alive first */
+        for (size_t j = 0; p->alive && j < p->mm->nr_vmas; j++) {
             struct vmsim__proc *saved = vmsim__api_begin(sim, p);
             int err = vmsim__collapse_range(sim, p, j, p->mm->vmas[j].start,
                                             p->mm->vmas[j].end, true);

@@ -398,7 +398,7 @@ static int unuse_mm(struct vmsim *sim, struct vmsim__proc *p)
 {
     struct vmsim__mm *mm = p->mm;
 
-    for (size_t i = 0; i < mm->nr_vmas && p->alive; i++) {
+    for (size_t i = 0; p->alive && i < mm->nr_vmas; i++) {
         struct vmsim__vma *v = &mm->vmas[i];
 
         for (vmsim_vaddr_t va = v->start; va < v->end && p->alive; va += PAGE_SIZE) {

@@ -224,6 +224,43 @@ static void test_khugepaged_collapse(void **state)
 }
 
 /*
+ * khugepaged's swap-in runs the OOM killer, which picks the process being
+ * collapsed (the only one): it dies as the collapse unwinds, and the scan
+ * of its VMAs stops there instead of reading the address space it no
+ * longer has. A 2 MiB range of small pages under a resident limit of 448
+ * pages, 64 of them in a swap of 64 slots, full, the others young: the
+ * swap-in needs a frame, and nothing can be evicted (found in review in
+ * session 6; this crashed).
+ */
+static void test_khugepaged_oom_kills_caller(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_vaddr_t a;
+    vmsim_proc_info_t info;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_TEXTBOOK);
+    cfg.thp = VMSIM_THP_MADVISE;
+    cfg.policy = "fifo"; /* clears no accessed bit: the pages stay young */
+    cfg.memory = 64 * MiB;
+    cfg.swap = 64 * 4096;
+    cfg.resident_limit = 448 * 4096;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 1, "p", 0), 0);
+    a = test_mmap_anon(sim, 1, 0x40000000, 2 * MiB, RW, VMSIM_MAP_FIXED);
+    test_touch(sim, 1, a, 2 * MiB, VMSIM_WRITE); /* small pages: THP only on madvise */
+    assert_int_equal(test_info(sim, 1).vmswap, 64 * 4096);
+    assert_int_equal(vmsim_madvise(sim, 1, a, 2 * MiB, VMSIM_MADV_HUGEPAGE), 0);
+    assert_int_equal(vmsim_khugepaged(sim, 1), 0);
+    assert_int_equal(vmsim_proc_info(sim, 1, &info), 0);
+    assert_false(info.alive);
+    assert_true(info.oom_killed);
+    assert_int_equal(test_vmstat(sim, "thp_collapse_alloc"), 0);
+    test_sim_free(sim);
+}
+
+/*
  * MADV_COLLAPSE's return value when a range stays small, as Linux's
  * madvise_collapse() and madvise_collapse_errno() (mm/khugepaged.c; hand
  * derivation from the source, cases as tools/testing/selftests/mm/
@@ -747,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_fallback_and_never),
         cmocka_unit_test(test_fragmentation_fallback),
         cmocka_unit_test(test_khugepaged_collapse),
+        cmocka_unit_test(test_khugepaged_oom_kills_caller),
         cmocka_unit_test(test_madv_collapse_errors),
         cmocka_unit_test(test_hugetlb_shared_object),
         cmocka_unit_test(test_hugetlb_owner_takes_page),
