@@ -10,9 +10,10 @@
  * refers to skips the general path's detours (swap_in_only_user).
  * sim->slow_paths turns them all off. Two machines, one each way, run the same random operations: every
  * return code, outcome, event (a running hash of seq, type, pid, va, pfn,
- * outcome, signal), vmstat counter, meminfo field, process figure, the
- * simulated clock and the policies' access count must be the same after
- * every step, and vmsim_check() must hold on both. Policies fifo, lru,
+ * outcome, signal, si_code, cause), vmstat counter, meminfo field,
+ * process figure, the simulated clock and the policies' access count must
+ * be the same after every step, every page-table entry of every process
+ * (frames, swap slots, accessed and dirty bits) every 50 steps, and vmsim_check() must hold on both. Policies fifo, lru,
  * clock, linux and random; profile textbook (TLB off: the walk) and linux
  * (TLB on, readahead, the zero page), each with THP always and never;
  * forks share pages, exits and MADV_PAGEOUT/DONTNEED make holes and
@@ -28,11 +29,26 @@
 static void hash_event(void *ctx, const vmsim_event_t *ev)
 {
     uint64_t *h = ctx;
-    uint64_t v[5] = { ev->seq, (uint64_t)ev->type << 32 | (uint32_t)ev->pid, ev->va, ev->pfn,
-                      (uint64_t)ev->outcome << 32 | (uint32_t)ev->signal };
+    uint64_t v[6] = { ev->seq, (uint64_t)ev->type << 32 | (uint32_t)ev->pid, ev->va, ev->pfn,
+                      (uint64_t)ev->outcome << 32 | (uint32_t)ev->signal,
+                      (uint64_t)(uint32_t)ev->si_code };
 
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         *h = (*h ^ v[i]) * 0x100000001b3ull;
+    for (const char *c = ev->cause; c != NULL && *c != '\0'; c++)
+        *h = (*h ^ (unsigned char)*c) * 0x100000001b3ull;
+}
+
+/* Every table and entry of a process's page tables, hashed. */
+static int hash_pt_node(void *ctx, const vmsim_pt_node_t *n)
+{
+    uint64_t *h = ctx;
+    uint64_t v[4] = { (uint64_t)(uint32_t)n->level << 32 | (uint32_t)n->index, n->table_pfn,
+                      n->entry, n->va };
+
+    for (int i = 0; i < 4; i++)
+        *h = (*h ^ v[i]) * 0x100000001b3ull;
+    return 0;
 }
 
 static uint64_t splitmix64(uint64_t *x)
@@ -68,7 +84,7 @@ static void machine_new(struct machine *m, const char *policy, bool linux_profil
     assert_int_equal(vmsim_spawn(m->sim, 1, "p", 0), 0);
 }
 
-static void same_state(struct machine *a, struct machine *b, int step)
+static void same_state(struct machine *a, struct machine *b, int step, bool tables)
 {
     uint64_t va[VMSIM_VMSTAT__COUNT], vb[VMSIM_VMSTAT__COUNT], ma[64], mb[64];
     size_t n;
@@ -103,6 +119,16 @@ static void same_state(struct machine *a, struct machine *b, int step)
         assert_int_equal(ia.vmhwm, ib.vmhwm);
         assert_int_equal(ia.rss_anon, ib.rss_anon);
         assert_int_equal(ia.vmswap, ib.vmswap);
+        if (tables && ia.alive) {
+            /* the same entries in the same tables: frames, swap slots,
+             * accessed and dirty bits, permissions */
+            uint64_t ha = 0xcbf29ce484222325ull, hb = ha;
+
+            assert_int_equal(vmsim_pagetable_walk(a->sim, pid, hash_pt_node, &ha), 0);
+            assert_int_equal(vmsim_pagetable_walk(b->sim, pid, hash_pt_node, &hb), 0);
+            if (ha != hb)
+                fail_msg("step %d: pid %d's page tables differ", step, pid);
+        }
     }
 }
 
@@ -213,7 +239,7 @@ static void test_shortcuts_are_exact(void **state)
                 rb = vmsim_madvise(b.sim, pid, at, 64 * VMSIM_PAGE_SIZE, advice);
                 assert_int_equal(ra, rb);
             }
-            same_state(&a, &b, step);
+            same_state(&a, &b, step, step % 50 == 49);
             if (step % 1000 == 999) {
                 test_check(a.sim);
                 test_check(b.sim);
