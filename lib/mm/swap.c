@@ -206,6 +206,8 @@ static bool swap_full(const struct vmsim *sim)
  * a write (or a full device), take it out of the cache again and free the
  * slot; this does the same, in the same order where anyone can look (the
  * policy's admit, readahead, the events), with the slot's word read once.
+ * (Calling swap_read_into() for the first half cost 3.5 % more
+ * instructions on a sequential sweep at 1 %: callgrind, session 6.)
  */
 static int swap_in_only_user(struct fault *vf, uint64_t slot, vmsim_pfn_t pfn)
 {
