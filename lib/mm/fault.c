@@ -421,6 +421,39 @@ static int segv(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va, int 
     return VMSIM_OUT_SEGV;
 }
 
+/* The end of do_fault(): the fault's result ret (of vf, at va) counted,
+ * reported and turned into the access's outcome. */
+static inline int fault_account(struct fault *vf, vmsim_vaddr_t va, bool gup, int ret)
+{
+    struct vmsim *sim = vf->sim;
+    struct vmsim__proc *p = vf->proc;
+
+    if (ret == VMSIM__EKILLED) {
+        /* the OOM killer chose this process: it dies as the fault unwinds */
+        count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
+        vmsim__proc_kill(sim, p, VMSIM_SIGKILL, VMSIM_SI_KERNEL, 0);
+        return VMSIM_OUT_OOM;
+    }
+    if (ret < 0)
+        return ret;
+    /* mm_account_fault(): pgfault counts failed faults too */
+    count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
+    vmsim__charge(sim, VMSIM_COST_minor_fault, 1);
+    if (ret == VMSIM__SIGBUS) {
+        if (gup)
+            return 0;
+        vmsim__proc_kill(sim, p, VMSIM_SIGBUS, VMSIM_BUS_ADRERR, va);
+        return VMSIM_OUT_BUS;
+    }
+    if (ret & VMSIM_OUT_MAJOR)
+        p->majflt++;
+    else
+        p->minflt++;
+    vmsim__emit(sim, VMSIM_EV_FAULT, p->pid, vf->va,
+                pte_present(*vf->pte) ? pte_pfn(*vf->pte) : UINT64_MAX, (unsigned)ret, vf->cause);
+    return ret;
+}
+
 /* The fault proper, for a canonical user address. A get_user_pages()
  * fault (gup) raises no signal: the caller just stops. */
 static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
@@ -462,30 +495,7 @@ static int do_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
     } else if (ret >= 0 && leaf == NULL && !(vf.vma->flags & VMSIM_VMA_HUGETLB)) {
         vf.pte = vmsim__pt_walk(sim, p->mm, vf.va, 1, false, &level, &err);
     }
-    if (ret == VMSIM__EKILLED) {
-        /* the OOM killer chose this process: it dies as the fault unwinds */
-        count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
-        vmsim__proc_kill(sim, p, VMSIM_SIGKILL, VMSIM_SI_KERNEL, 0);
-        return VMSIM_OUT_OOM;
-    }
-    if (ret < 0)
-        return ret;
-    /* mm_account_fault(): pgfault counts failed faults too */
-    count_vm_event(sim, VMSIM_VMSTAT_PGFAULT);
-    vmsim__charge(sim, VMSIM_COST_minor_fault, 1);
-    if (ret == VMSIM__SIGBUS) {
-        if (gup)
-            return 0;
-        vmsim__proc_kill(sim, p, VMSIM_SIGBUS, VMSIM_BUS_ADRERR, va);
-        return VMSIM_OUT_BUS;
-    }
-    if (ret & VMSIM_OUT_MAJOR)
-        p->majflt++;
-    else
-        p->minflt++;
-    vmsim__emit(sim, VMSIM_EV_FAULT, p->pid, vf.va,
-                pte_present(*vf.pte) ? pte_pfn(*vf.pte) : UINT64_MAX, (unsigned)ret, vf.cause);
-    return ret;
+    return fault_account(&vf, va, gup, ret);
 }
 
 int vmsim__handle_fault(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
@@ -580,6 +590,35 @@ static inline bool pte_allows(pte_t e, vmsim_access_kind kind)
     return true;
 }
 
+/* The access a fault made possible (the process lives), at va, whose
+ * 4 KiB leaf the walk before the fault found (or NULL). No flush is
+ * needed: a fault only fills or changes an entry in place, and every path
+ * that moves a leaf (split, collapse, unmap) shoots its range down. */
+static inline void access_after_fault(struct vmsim *sim, struct vmsim__proc *p,
+                                      vmsim_vaddr_t va, vmsim_access_kind kind, pte_t *leaf)
+{
+    pte_t *e;
+
+    if (sim->tlb == NULL && leaf != NULL) {
+        /* The fault filled the entry the walk found, in place; no fault
+         * frees a table of its own process. Cache it as the walk would. */
+        e = leaf;
+        if (pte_hw_present(*e)) {
+            struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
+
+            uc->vpn = va >> PAGE_SHIFT;
+            uc->pte = e;
+        }
+    } else {
+        e = translate(sim, p, va, kind, NULL, &leaf);
+    }
+    if (e != NULL && pte_allows(*e, kind)) {
+        *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
+        if (!pte_special(*e))
+            vmsim__policy_touch(sim, pte_pfn(*e), kind);
+    }
+}
+
 static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
                        vmsim_access_kind kind, pte_t *walked)
 {
@@ -606,30 +645,8 @@ static int access_page(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t v
         return 0;
     }
     ret = do_fault(sim, p, va, kind, false, leaf);
-    if (ret >= 0 && p->alive) {
-        /* the access the fault made possible. No flush is needed: a fault
-         * only fills or changes an entry in place, and every path that
-         * moves a leaf (split, collapse, unmap) shoots its range down. */
-        if (sim->tlb == NULL && leaf != NULL) {
-            /* The fault filled the entry the walk found, in place; no
-             * fault frees a table of its own process. Cache it as the
-             * walk would. */
-            e = leaf;
-            if (pte_hw_present(*e)) {
-                struct vmsim__ucache *uc = &p->mm->uc[(va >> PAGE_SHIFT) & (UCACHE_SIZE - 1)];
-
-                uc->vpn = va >> PAGE_SHIFT;
-                uc->pte = e;
-            }
-        } else {
-            e = translate(sim, p, va, kind, NULL, &leaf);
-        }
-        if (e != NULL && pte_allows(*e, kind)) {
-            *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
-            if (!pte_special(*e))
-                vmsim__policy_touch(sim, pte_pfn(*e), kind);
-        }
-    }
+    if (ret >= 0 && p->alive)
+        access_after_fault(sim, p, va, kind, leaf);
     return ret;
 }
 
@@ -768,6 +785,36 @@ __attribute__((noinline)) static int access_slow(vmsim_t *sim, vmsim_pid_t pid,
 }
 
 /*
+ * access_walk()'s fault on a swap entry e (the 4 KiB leaf of va, a user
+ * address): a thrashing process's miss. access_page(), do_fault() and
+ * handle_pte_fault() come to this when the VMA allows the access and is
+ * not hugetlb: the same steps, without the layers. Anything else returns
+ * VMSIM__FALLBACK having changed nothing but the VMA hint (which
+ * do_fault() sets the same way) and the general path takes it.
+ */
+static int access_swapin(struct vmsim *sim, struct vmsim__proc *p, vmsim_vaddr_t va,
+                         vmsim_access_kind kind, pte_t *e)
+{
+    struct vmsim__vma *vma = vma_find_cached(p->mm, va);
+    struct fault vf;
+    int ret;
+
+    if (vma == NULL || vma->start > va || access_error(vma, kind) ||
+        (vma->flags & VMSIM_VMA_HUGETLB))
+        return VMSIM__FALLBACK;
+    /* access_page() up to do_fault(): no hook (vmsim_access() checked) */
+    vmsim__charge(sim, VMSIM_COST_tlb_hit, 1);
+    sim->now++;
+    vf = (struct fault){ .sim = sim, .proc = p, .mm = p->mm, .vma = vma, .va = va & PAGE_MASK,
+                         .kind = kind, .pte = e };
+    vf.pgoff = vma->pgoff + (vf.va - vma->start) / PAGE_SIZE;
+    ret = fault_account(&vf, va, false, vmsim__do_swap_page(&vf));
+    if (ret >= 0 && p->alive)
+        access_after_fault(sim, p, va, kind, e);
+    return ret;
+}
+
+/*
  * The hit path's ucache missed (TLB off; the last process, alive; one
  * page; no observer): translate()'s walk, here, for a working set larger
  * than the ucache, which hits in the tables. A 4 KiB leaf that allows the
@@ -796,7 +843,11 @@ __attribute__((noinline)) static int access_walk(vmsim_t *sim, vmsim_pid_t pid,
         }
     }
     saved = vmsim__api_begin(sim, p);
-    ret = access_page(sim, p, va, kind, level == 0 ? e : NULL);
+    ret = VMSIM__FALLBACK;
+    if (e != NULL && level == 0 && !pte_none(*e) && !pte_present(*e))
+        ret = access_swapin(sim, p, va, kind, e);
+    if (ret == VMSIM__FALLBACK)
+        ret = access_page(sim, p, va, kind, level == 0 ? e : NULL);
     sim->current = saved;
     if (ret < 0)
         return ret;
