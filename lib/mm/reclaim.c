@@ -51,10 +51,49 @@ static int clear_young(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__v
     return 0;
 }
 
+/*
+ * The one entry that maps pfn, an anonymous 4 KiB page mapped once, and
+ * its process: the rmap walk's only visit, without the walk (reclaim's
+ * walk cache, then the tables). NULL when it is not found there, or the
+ * page is not such a page; the caller then walks.
+ */
+static inline __attribute__((always_inline)) pte_t *
+anon_single_pte(struct vmsim *sim, vmsim_pfn_t pfn, struct vmsim__proc **owner)
+{
+    const struct vmsim__frame *f = pfn_frame(sim, pfn);
+    vmsim_vaddr_t va = f->index << PAGE_SHIFT;
+
+    if ((f->flags & (PG_ANON | PG_HEAD | PG_TAIL)) != PG_ANON || f->mapcount != 1 ||
+        sim->slow_paths)
+        return NULL;
+    for (size_t i = 0; i < sim->nr_procs; i++) {
+        struct vmsim__proc *p = sim->procs[i];
+        pte_t *e;
+        int level;
+
+        if (p->mm == NULL)
+            continue;
+        e = pt_lookup_cached(sim, p->mm, &p->mm->wc_reclaim, va, &level);
+        if (e != NULL && level == 0 && pte_present(*e) && !pte_special(*e) &&
+            pte_pfn(*e) == pfn) {
+            *owner = p;
+            return e;
+        }
+    }
+    return NULL;
+}
+
 bool vmsim_frame_test_and_clear_accessed(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 {
+    struct vmsim__proc *p;
+    pte_t *e = anon_single_pte(ctx->sim, pfn, &p);
     bool young = false;
 
+    if (e != NULL) {
+        young = (*e & PTE_A) != 0;
+        *e &= ~PTE_A;
+        return young;
+    }
     vmsim__rmap_walk(ctx->sim, pfn, clear_young, &young);
     return young;
 }
@@ -303,27 +342,15 @@ static int evict_anon_fast(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
     vmsim_vaddr_t va = f->index << PAGE_SHIFT;
-    struct vmsim__proc *p = NULL;
+    struct vmsim__proc *p;
     uint64_t slot;
-    pte_t *e = NULL;
+    pte_t *e;
 
     if ((f->flags & (PG_ANON | PG_FILE | PG_SWAPCACHE | PG_SHMEM | PG_HEAD | PG_TAIL | PG_LRU)) !=
             (PG_ANON | PG_LRU) ||
-        f->mapcount != 1 || f->refcount != 1 || sim->slot_data != NULL ||
-        !vmsim__swap_available(sim) || sim->slow_paths)
+        f->refcount != 1 || sim->slot_data != NULL || !vmsim__swap_available(sim))
         return 1;
-    for (size_t i = 0; i < sim->nr_procs; i++) {
-        int level;
-
-        p = sim->procs[i];
-        if (p->mm == NULL)
-            continue;
-        e = pt_lookup_cached(sim, p->mm, &p->mm->wc_reclaim, va, &level);
-        if (e != NULL && level == 0 && pte_present(*e) && !pte_special(*e) &&
-            pte_pfn(*e) == pfn)
-            break;
-        e = NULL;
-    }
+    e = anon_single_pte(sim, pfn, &p);
     if (e == NULL)
         return 1;
     count_vm_event(sim, direct ? VMSIM_VMSTAT_PGSCAN_DIRECT : VMSIM_VMSTAT_PGSCAN_KSWAPD);
