@@ -216,12 +216,20 @@ static int swap_in_only_user(struct fault *vf, uint64_t slot, vmsim_pfn_t pfn)
     uint32_t *m = &sim->swap_map[slot];
     bool write = vf->kind == VMSIM_WRITE;
     pte_t prot = vma_page_prot(vf->vma) | PTE_A;
+    /* The slot's cache word is a host cache miss of its own on a large
+     * swap area, and only vmsim_check() reads it. When the page gives the
+     * slot up below (a write, a full device) and no readahead or event
+     * callback runs in between, from which vmsim_check() could be called,
+     * it would be set and cleared unseen: leave it 0. */
+    bool unseen = (write || swap_full(sim)) && sim->cfg.page_cluster == 0 &&
+                  sim->cfg.on_event == NULL;
 
     /* swap_read(): into the swap cache, counted, on the LRU */
     sim->nr_user_pages++;
     f->flags |= PG_ANON | PG_SWAPCACHE;
     f->u.slot = slot;
-    sim->swap_cache[slot] = (uint32_t)pfn + 1;
+    if (!unseen)
+        sim->swap_cache[slot] = (uint32_t)pfn + 1;
     count_vm_event(sim, VMSIM_VMSTAT_NR_SWAPCACHED);
     count_vm_event(sim, VMSIM_VMSTAT_NR_FILE_PAGES);
     count_vm_event(sim, VMSIM_VMSTAT_PSWPIN);
@@ -256,7 +264,8 @@ static int swap_in_only_user(struct fault *vf, uint64_t slot, vmsim_pfn_t pfn)
         /* vmsim__swapcache_del(), and the slot goes with it */
         f->flags &= (uint16_t)~(PG_SWAPCACHE | PG_READAHEAD);
         f->u.slot = 0;
-        sim->swap_cache[slot] = 0;
+        if (!unseen)
+            sim->swap_cache[slot] = 0;
         sim->vmstat[VMSIM_VMSTAT_NR_SWAPCACHED]--;
         sim->vmstat[VMSIM_VMSTAT_NR_FILE_PAGES]--;
         slot_release(sim, slot);
