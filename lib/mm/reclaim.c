@@ -463,14 +463,14 @@ static int evict_file(struct vmsim *sim, vmsim_pfn_t pfn)
     return 0;
 }
 
-int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
+/* vmsim__evict() of every page evict_anon_fast() does not take: out of
+ * line, so that the common case needs no stack frame of this size. */
+__attribute__((noinline)) static int evict_slow(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 {
     const struct vmsim__frame *f = pfn_frame(sim, pfn);
     bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
-    int err = evict_anon_fast(sim, pfn, direct);
+    int err;
 
-    if (err <= 0)
-        return err;
     if (folio_large(sim, pfn)) {
         /* swap has no room for whole THPs here: split first */
         err = vmsim__split_folio(sim, pfn);
@@ -497,6 +497,13 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
     vmsim__emit(sim, VMSIM_EV_EVICT, sim->evict_pid, sim->evict_va, pfn, 0,
                 anon ? "anon" : "file");
     return 0;
+}
+
+int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
+{
+    int err = evict_anon_fast(sim, pfn, direct);
+
+    return err <= 0 ? err : evict_slow(sim, pfn, direct);
 }
 
 /*
