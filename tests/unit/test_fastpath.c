@@ -18,7 +18,9 @@
  * random; profile textbook (TLB off: the walk) and linux (TLB on,
  * readahead, the zero page), each with THP always and never; and two
  * textbook machines without an event callback (their swap-ins skip the
- * slot's cache word, swap_in_only_user);
+ * slot's cache word, swap_in_only_user); some accesses come in batches
+ * on the fast machine (vmsim_access_batch and its prefetches), one by one
+ * on the slow one;
  * forks share pages, exits and MADV_PAGEOUT/DONTNEED make holes and
  * swap-cache pages around the shortcuts, and unmapping 2 MiB chunks and
  * khugepaged free and replace page tables under the walk caches.
@@ -140,7 +142,7 @@ static void same_state(struct machine *a, struct machine *b, int step, bool tabl
 static void test_shortcuts_are_exact(void **state)
 {
     static const char *const policies[] = { "fifo", "lru", "clock", "linux", "random" };
-    uint64_t walks = 0, evictions = 0, quiet_swapins = 0;
+    uint64_t walks = 0, evictions = 0, quiet_swapins = 0, batches = 0;
 
     (void)state;
     /* k 10 and 11: no event callback, as a benchmark or a replay without
@@ -182,7 +184,40 @@ static void test_shortcuts_are_exact(void **state)
             if (vmsim_proc_alive(a.sim, pid) != 1)
                 pid = 1;
 
-            if (op < 88) {
+            if (op < 4) {
+                /* a batch on the fast machine (its prefetches), the same
+                 * accesses one by one on the slow one: a run through one
+                 * 2 MiB, then pages spread over the region */
+                vmsim_vaddr_t vas[64];
+                vmsim_access_kind kind = (r >> 52) % 3 == 0 ? VMSIM_WRITE : VMSIM_READ;
+                size_t n = 1 + (r >> 24) % 64, done_a = 99, done_b;
+                unsigned oa = 99, ob = 0;
+
+                for (size_t q = 0; q < n; q++) {
+                    uint64_t x = splitmix64(&rng);
+                    uint64_t pg = q < n / 2 ? (r >> 32) % (REGION / VMSIM_PAGE_SIZE - 512) + q
+                                            : x % 2048 * 5;
+
+                    vas[q] = base + pg * VMSIM_PAGE_SIZE + (x >> 52);
+                }
+                ra = vmsim_access_batch(a.sim, pid, vas, n, 1, kind, &done_a, &oa);
+                for (done_b = 0, rb = 0; done_b < n; done_b++) {
+                    unsigned o = 0;
+
+                    rb = vmsim_access(b.sim, pid, vas[done_b], 1, kind, &o);
+                    if (rb < 0)
+                        break;
+                    ob |= o;
+                    if (vmsim_proc_alive(b.sim, pid) != 1) {
+                        done_b++;
+                        break;
+                    }
+                }
+                batches++;
+                assert_int_equal(ra, rb);
+                assert_int_equal(done_a, done_b);
+                assert_int_equal(oa, ob);
+            } else if (op < 88) {
                 /* an access: a hot page (they stay) or one of 2 048 pages
                  * spread over the region (they go to swap and come back) */
                 uint64_t pg = (r >> 12) % 4 ? hot[(r >> 16) % 128] : (r >> 16) % 2048 * 5;
@@ -261,13 +296,14 @@ static void test_shortcuts_are_exact(void **state)
         test_sim_free(b.sim);
     }
     print_message("%" PRIu64 " evictions, %" PRIu64 " walked hits, %" PRIu64
-                  " swap-ins without events\n",
-                  evictions, walks, quiet_swapins);
+                  " swap-ins without events, %" PRIu64 " batches\n",
+                  evictions, walks, quiet_swapins, batches);
     /* the shortcuts ran: evictions, hits that the walk served, swap-ins
      * of machines without an event callback */
     assert_true(evictions > 10000);
     assert_true(walks > 1000);
     assert_true(quiet_swapins > 1000);
+    assert_true(batches > 1000);
 }
 
 /* pt_lookup_cached() and pt_lookup() agree on va of pid, and the walk
