@@ -83,18 +83,27 @@ anon_single_pte(struct vmsim *sim, vmsim_pfn_t pfn, struct vmsim__proc **owner)
     return NULL;
 }
 
+/* The rmap walk of vmsim_frame_test_and_clear_accessed(), out of line:
+ * the common case then needs no stack frame. */
+__attribute__((noinline)) static bool test_and_clear_young_walk(struct vmsim *sim,
+                                                               vmsim_pfn_t pfn)
+{
+    bool young = false;
+
+    vmsim__rmap_walk(sim, pfn, clear_young, &young);
+    return young;
+}
+
 bool vmsim_frame_test_and_clear_accessed(vmsim_policy_ctx_t *ctx, vmsim_pfn_t pfn)
 {
     struct vmsim__proc *p;
     pte_t *e = anon_single_pte(ctx->sim, pfn, &p);
-    bool young = false;
+    bool young;
 
-    if (e != NULL) {
-        young = (*e & PTE_A) != 0;
-        *e &= ~PTE_A;
-        return young;
-    }
-    vmsim__rmap_walk(ctx->sim, pfn, clear_young, &young);
+    if (e == NULL)
+        return test_and_clear_young_walk(ctx->sim, pfn);
+    young = (*e & PTE_A) != 0;
+    *e &= ~PTE_A;
     return young;
 }
 
