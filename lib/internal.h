@@ -572,6 +572,33 @@ static inline pte_t *pt_lookup(const struct vmsim *sim, const struct vmsim__mm *
 
     return pt_lookup_pmd(sim, mm, va, level, &pmd);
 }
+/* pt_lookup_cached()'s walk, when the cache does not hold va's table: it
+ * refills the cache when it reaches a PTE table. */
+static inline pte_t *pt_lookup_fill(const struct vmsim *sim, const struct vmsim__mm *mm,
+                                    struct vmsim__walk_cache *wc, vmsim_vaddr_t va, int *level)
+{
+    pte_t *pmd = NULL;
+    pte_t *e = pt_lookup_pmd(sim, mm, va, level, &pmd);
+
+    if (e != NULL && *level == 0) {
+        wc->region = va >> PMD_SHIFT;
+        wc->pmd = pmd;
+        wc->pmdval = *pmd;
+        wc->table = e - PT_INDEX(va, 0);
+        wc->gen = sim->pt_free_gen;
+    }
+    return e;
+}
+/* The same, out of line (pgtable.c). */
+pte_t *vmsim__pt_lookup_fill(const struct vmsim *sim, const struct vmsim__mm *mm,
+                             struct vmsim__walk_cache *wc, vmsim_vaddr_t va, int *level);
+/* Does wc hold the PTE table of va? */
+static inline bool pt_cache_holds(const struct vmsim *sim, const struct vmsim__walk_cache *wc,
+                                  vmsim_vaddr_t va)
+{
+    return va >> PMD_SHIFT == wc->region && wc->gen == sim->pt_free_gen &&
+           *wc->pmd == wc->pmdval;
+}
 /*
  * pt_lookup() through a walk cache: the 4 KiB leaf entry of va when the
  * cache holds its PTE table; else the walk, which refills the cache when
@@ -582,22 +609,25 @@ static inline pte_t *pt_lookup_cached(const struct vmsim *sim, const struct vmsi
                                       struct vmsim__walk_cache *wc, vmsim_vaddr_t va,
                                       int *level)
 {
-    pte_t *e, *pmd = NULL;
-
-    if (va >> PMD_SHIFT == wc->region && wc->gen == sim->pt_free_gen &&
-        *wc->pmd == wc->pmdval) {
+    if (pt_cache_holds(sim, wc, va)) {
         *level = 0;
         return &wc->table[PT_INDEX(va, 0)];
     }
-    e = pt_lookup_pmd(sim, mm, va, level, &pmd);
-    if (e != NULL && *level == 0) {
-        wc->region = va >> PMD_SHIFT;
-        wc->pmd = pmd;
-        wc->pmdval = *pmd;
-        wc->table = e - PT_INDEX(va, 0);
-        wc->gen = sim->pt_free_gen;
+    /* out of line: the walk's registers would cost every hit a frame */
+    return vmsim__pt_lookup_fill(sim, mm, wc, va, level);
+}
+/* pt_lookup_cached() with the walk inline too, for a caller that misses
+ * the cache often (the access path on a random working set). */
+static inline pte_t *pt_lookup_cached_inline(const struct vmsim *sim,
+                                             const struct vmsim__mm *mm,
+                                             struct vmsim__walk_cache *wc, vmsim_vaddr_t va,
+                                             int *level)
+{
+    if (pt_cache_holds(sim, wc, va)) {
+        *level = 0;
+        return &wc->table[PT_INDEX(va, 0)];
     }
-    return e;
+    return pt_lookup_fill(sim, mm, wc, va, level);
 }
 /*
  * Start loading the leaf entry of va (a 4 KiB mapping) into the host's

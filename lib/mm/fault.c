@@ -835,7 +835,7 @@ __attribute__((noinline)) static int access_walk(vmsim_t *sim, vmsim_pid_t pid,
     if (va < ((uint64_t)1 << 47)) {
         /* mmu_walk_level()'s 4 KiB leaf (every upper entry is a table
          * or none, or a huge leaf: level > 0), through the walk cache */
-        e = pt_lookup_cached(sim, p->mm, &p->mm->wc_access, va, &level);
+        e = pt_lookup_cached_inline(sim, p->mm, &p->mm->wc_access, va, &level);
         if (e != NULL && level == 0 && pte_allows(*e, kind)) {
             uc->vpn = va >> PAGE_SHIFT;
             uc->pte = e;

@@ -76,6 +76,14 @@ int vmsim__pt_create(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pid_t owner)
     return table_alloc(sim, mm, PT_LEVELS - 1, 0, owner, &mm->pgd);
 }
 
+/* pt_lookup_fill(), out of line for pt_lookup_cached(). */
+__attribute__((noinline)) pte_t *
+vmsim__pt_lookup_fill(const struct vmsim *sim, const struct vmsim__mm *mm,
+                      struct vmsim__walk_cache *wc, vmsim_vaddr_t va, int *level)
+{
+    return pt_lookup_fill(sim, mm, wc, va, level);
+}
+
 pte_t *vmsim__pt_walk(struct vmsim *sim, struct vmsim__mm *mm, vmsim_vaddr_t va,
                       int leaf, bool alloc, int *level, int *err)
 {
