@@ -845,7 +845,13 @@ void vmsim__mark_page_accessed(struct vmsim *sim, vmsim_pfn_t pfn);
 /* Page contents (track_data): the 4 KiB of pfn, allocated if `alloc`
  * (else NULL means zeros). NULL with alloc means host OOM. */
 uint8_t *vmsim__frame_data(struct vmsim *sim, vmsim_pfn_t pfn, bool alloc);
-void vmsim__frame_data_free(struct vmsim *sim, vmsim_pfn_t pfn);
+void vmsim__frame_data_drop(struct vmsim *sim, vmsim_pfn_t pfn);
+/* Forget the contents of pfn (a machine that keeps none has none). */
+static inline void vmsim__frame_data_free(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    if (sim->frame_data != NULL)
+        vmsim__frame_data_drop(sim, pfn);
+}
 void vmsim__frame_data_copy(struct vmsim *sim, vmsim_pfn_t dst, vmsim_pfn_t src);
 
 /* ---- mm/rmap.c: from a frame to the entries that map it ------------------ */
@@ -887,10 +893,29 @@ int vmsim__do_wp_page(struct fault *vf);
 
 int vmsim__swap_init(struct vmsim *sim);
 void vmsim__swap_destroy(struct vmsim *sim);
-/* A free slot (next fit), or VMSIM_ENOSPC. */
-int vmsim__swap_alloc(struct vmsim *sim, uint64_t *slot);
 /* Whether a free slot exists. */
-bool vmsim__swap_available(const struct vmsim *sim);
+static inline bool vmsim__swap_available(const struct vmsim *sim)
+{
+    return !sim->swap_draining && sim->nr_swap_used < sim->nr_swap_slots;
+}
+/* A free slot, or VMSIM_ENOSPC: fresh slots in order, so pages reclaimed
+ * together sit together (as Linux's per-cluster allocation keeps them)
+ * and readahead finds them again; then the most recently freed slot.
+ * O(1) either way. Inline: every eviction to swap takes one. */
+static inline int vmsim__swap_alloc(struct vmsim *sim, uint64_t *slot)
+{
+    if (!vmsim__swap_available(sim))
+        return VMSIM_ENOSPC;
+    if (sim->swap_fresh < sim->nr_swap_slots)
+        *slot = sim->swap_fresh++;
+    else if (sim->nr_swap_free > 0)
+        *slot = sim->swap_free[--sim->nr_swap_free];
+    else
+        return VMSIM_ENOSPC;
+    VMSIM_ASSERT(sim->swap_map[*slot] == 0);
+    sim->nr_swap_used++;
+    return 0;
+}
 /* One entry referring to slot went away (zap, swap-in); frees the slot
  * (and an unused swap-cache page) at zero. */
 void vmsim__swap_free_entry(struct vmsim *sim, uint64_t slot);
@@ -942,8 +967,6 @@ void vmsim__kmsg_destroy(struct vmsim *sim);
 /* A frame for a user page: anonymous, page cache or shmem. Returns 0 or
  * VMSIM_EOOM. The frame has refcount 1 and no flags but PG_ALLOCATED. */
 int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn);
-void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn);
-void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn);
 /* Map pfn (a cache page) at va for one more entry: mapcount, RSS, Mapped. */
 void vmsim__page_add_file_rmap(struct vmsim *sim, struct vmsim__mm *mm, vmsim_pfn_t pfn);
 
@@ -985,6 +1008,41 @@ static inline vmsim_pfn_t folio_head(const struct vmsim *sim, vmsim_pfn_t pfn)
 static inline bool folio_large(const struct vmsim *sim, vmsim_pfn_t head)
 {
     return (sim->frames[head].flags & PG_HEAD) != 0;
+}
+
+/* Put pfn on its LRU list and admit it to the policy; take it off and make
+ * the policy forget it. Inline: each runs once a fault or an eviction. */
+static inline void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
+
+    /* New pages start on the inactive list (anonymous too, Linux >= 5.9);
+     * shmem is swap-backed and lives on the anon lists. */
+    f->flags |= PG_LRU;
+    sim->policy->admit(sim->policy_state, sim->pctx, pfn);
+    mod_vm_stat(sim,
+                (f->flags & PG_ACTIVE)
+                    ? (anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE)
+                    : (anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE),
+                (f->flags & PG_HEAD) ? HPAGE_NR : 1);
+}
+
+static inline void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn)
+{
+    struct vmsim__frame *f = pfn_frame(sim, pfn);
+    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
+    vmsim_vmstat_item item;
+
+    if (!(f->flags & PG_LRU))
+        return;
+    if (f->flags & PG_ACTIVE)
+        item = anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE;
+    else
+        item = anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE;
+    sim->vmstat[item] -= (f->flags & PG_HEAD) ? HPAGE_NR : 1;
+    f->flags &= (uint16_t)~(PG_LRU | PG_ACTIVE);
+    sim->policy->forget(sim->policy_state, pfn);
 }
 
 void vmsim__put_page_slow(struct vmsim *sim, vmsim_pfn_t pfn);

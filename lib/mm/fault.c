@@ -23,39 +23,6 @@
 
 /* ---- user frames and their accounting ---------------------------------- */
 
-void vmsim__lru_add(struct vmsim *sim, vmsim_pfn_t pfn)
-{
-    struct vmsim__frame *f = pfn_frame(sim, pfn);
-    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
-
-    /* New pages start on the inactive list (anonymous too, Linux >= 5.9);
-     * shmem is swap-backed and lives on the anon lists. */
-    f->flags |= PG_LRU;
-    sim->policy->admit(sim->policy_state, sim->pctx, pfn);
-    mod_vm_stat(sim,
-                (f->flags & PG_ACTIVE)
-                    ? (anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE)
-                    : (anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE),
-                (f->flags & PG_HEAD) ? HPAGE_NR : 1);
-}
-
-void vmsim__lru_del(struct vmsim *sim, vmsim_pfn_t pfn)
-{
-    struct vmsim__frame *f = pfn_frame(sim, pfn);
-    bool anon = (f->flags & (PG_ANON | PG_SHMEM)) != 0;
-    vmsim_vmstat_item item;
-
-    if (!(f->flags & PG_LRU))
-        return;
-    if (f->flags & PG_ACTIVE)
-        item = anon ? VMSIM_VMSTAT_NR_ACTIVE_ANON : VMSIM_VMSTAT_NR_ACTIVE_FILE;
-    else
-        item = anon ? VMSIM_VMSTAT_NR_INACTIVE_ANON : VMSIM_VMSTAT_NR_INACTIVE_FILE;
-    sim->vmstat[item] -= (f->flags & PG_HEAD) ? HPAGE_NR : 1;
-    f->flags &= (uint16_t)~(PG_LRU | PG_ACTIVE);
-    sim->policy->forget(sim->policy_state, pfn);
-}
-
 int vmsim__alloc_user_page(struct vmsim *sim, vmsim_pfn_t *pfn)
 {
     int err = vmsim__alloc_frame(sim, 0, true, pfn);
@@ -614,7 +581,7 @@ static inline void access_after_fault(struct vmsim *sim, struct vmsim__proc *p,
     }
     if (e != NULL && pte_allows(*e, kind)) {
         *e |= (kind == VMSIM_WRITE) ? (PTE_A | PTE_D) : PTE_A;
-        if (!pte_special(*e))
+        if ((sim->touch != NULL || sim->last_access != NULL) && !pte_special(*e))
             vmsim__policy_touch(sim, pte_pfn(*e), kind);
     }
 }

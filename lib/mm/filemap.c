@@ -80,7 +80,7 @@ uint8_t *vmsim__frame_data(struct vmsim *sim, vmsim_pfn_t pfn, bool alloc)
     return sim->frame_data[pfn];
 }
 
-void vmsim__frame_data_free(struct vmsim *sim, vmsim_pfn_t pfn)
+void vmsim__frame_data_drop(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     if (sim->frame_data == NULL || pfn >= sim->nr_frames)
         return;

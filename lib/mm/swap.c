@@ -51,29 +51,6 @@ void vmsim__swap_destroy(struct vmsim *sim)
     sim->nr_swap_slots = 0;
 }
 
-bool vmsim__swap_available(const struct vmsim *sim)
-{
-    return !sim->swap_draining && sim->nr_swap_used < sim->nr_swap_slots;
-}
-
-int vmsim__swap_alloc(struct vmsim *sim, uint64_t *slot)
-{
-    /* Fresh slots in order, so pages reclaimed together sit together (as
-     * Linux's per-cluster allocation keeps them) and readahead finds them
-     * again; then the most recently freed slot. O(1) either way. */
-    if (!vmsim__swap_available(sim))
-        return VMSIM_ENOSPC;
-    if (sim->swap_fresh < sim->nr_swap_slots)
-        *slot = sim->swap_fresh++;
-    else if (sim->nr_swap_free > 0)
-        *slot = sim->swap_free[--sim->nr_swap_free];
-    else
-        return VMSIM_ENOSPC;
-    VMSIM_ASSERT(sim->swap_map[*slot] == 0);
-    sim->nr_swap_used++;
-    return 0;
-}
-
 static void slot_release(struct vmsim *sim, uint64_t slot)
 {
     sim->swap_map[slot] = 0;
