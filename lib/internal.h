@@ -477,8 +477,14 @@ int vmsim__phys_alloc(struct vmsim *sim, unsigned order, vmsim_pfn_t *pfn);
 /* Return a block allocated with vmsim__phys_alloc, coalescing buddies. */
 void vmsim__phys_free(struct vmsim *sim, vmsim_pfn_t pfn, unsigned order);
 /* Put a frame held back by the resident limit's reclaim (sim->recycled)
- * on the free lists, as vmsim__phys_free would have. */
-void vmsim__phys_recycle_flush(struct vmsim *sim);
+ * on the free lists, as vmsim__phys_free would have: the test inline, for
+ * every allocation makes it. */
+void vmsim__phys_recycle_put(struct vmsim *sim);
+static inline void vmsim__phys_recycle_flush(struct vmsim *sim)
+{
+    if (sim->recycled != UINT64_MAX) /* PFN_NONE */
+        vmsim__phys_recycle_put(sim);
+}
 /* vmsim__phys_alloc(sim, 0, pfn) taking the frame so held, if any (see
  * phys.c): inline, for the miss path. */
 static inline bool phys_take_recycled(struct vmsim *sim, vmsim_pfn_t *pfn)

@@ -173,7 +173,7 @@ static bool recycle(struct vmsim *sim, vmsim_pfn_t pfn)
 __attribute__((noinline)) static void free_block(struct vmsim *sim, vmsim_pfn_t pfn,
                                                  unsigned order);
 
-void vmsim__phys_recycle_flush(struct vmsim *sim)
+void vmsim__phys_recycle_put(struct vmsim *sim)
 {
     vmsim_pfn_t pfn = sim->recycled;
 
