@@ -141,8 +141,8 @@ typedef struct vmsim_allocator {
 typedef struct vmsim_config {
     vmsim_profile profile;
     uint64_t memory;           /* RAM bytes, a multiple of 4 KiB */
-    uint64_t swap;             /* swap bytes, 0 = none; VMSIM_SWAP_AS_MEMORY: as
-                                * much as `memory` (the textbook profile's default) */
+    uint64_t swap;             /* swap bytes, 0 = none (every profile's default);
+                                * VMSIM_SWAP_AS_MEMORY: as much as `memory` */
     const char *policy;        /* replacement policy by name ("name" or "name:params");
                                 * the string must outlive the machine */
     const struct vmsim_policy_ops *policy_ops; /* a user policy; overrides `policy` */

@@ -28,9 +28,8 @@ void vmsim_config_init(vmsim_config_t *cfg, vmsim_profile profile)
     cfg->seed = 1;
     cfg->latency = default_latency;
     if (profile == VMSIM_PROFILE_TEXTBOOK) {
-        /* A textbook machine always has a backing store: swap as large as
-         * RAM unless the trace says otherwise. */
-        cfg->swap = VMSIM_SWAP_AS_MEMORY;
+        /* No swap unless the trace gives it, as in every profile (the
+         * trace contract's default); swap readahead is off. */
         cfg->thp = VMSIM_THP_NEVER;
         cfg->page_cluster = 0;
         cfg->fault_around_bytes = PAGE_SIZE;

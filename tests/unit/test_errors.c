@@ -94,7 +94,7 @@ static void test_profiles(void **state)
     assert_int_equal(tb.thp, VMSIM_THP_NEVER);
     assert_int_equal(tb.page_cluster, 0);
     assert_int_equal(lx.swap, 0);
-    assert_int_equal(tb.swap, VMSIM_SWAP_AS_MEMORY); /* a backing store as large as RAM */
+    assert_int_equal(tb.swap, 0); /* TRACE_FORMAT.md: swap defaults to 0 in every profile */
     assert_int_equal(tb.fault_around_bytes, 4096);
     assert_int_equal(tb.read_ahead_kb, 0);
     assert_false(tb.zero_page);

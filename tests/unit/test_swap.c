@@ -49,6 +49,7 @@ static void refstring(const char *policy, unsigned frames, const char *refs, uin
         }
     }
     vmsim_config_init(&cfg, VMSIM_PROFILE_TEXTBOOK);
+    cfg.swap = 1 << 20;
     cfg.policy = policy;
     cfg.resident_limit = (uint64_t)frames * 4096;
     assert_int_equal(vmsim_create(&cfg, &sim), 0);
