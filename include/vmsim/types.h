@@ -49,6 +49,11 @@ enum {
     VMSIM_MAP_POPULATE = 1u << 4,
     VMSIM_MAP_HUGETLB = 1u << 5,
     VMSIM_MAP_NORESERVE = 1u << 6,
+    /* Not Linux's: never charged to the commit limit, whatever the
+     * overcommit mode (MAP_NORESERVE is ignored in mode 2). For memory a
+     * recorded program is known to have had: a lackey trace's implicit
+     * mappings, where every page touched is valid. */
+    VMSIM_MAP_UNACCOUNTED = 1u << 7,
 };
 
 typedef enum vmsim_access_kind {

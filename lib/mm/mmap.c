@@ -549,7 +549,8 @@ static int do_mmap(struct vmsim *sim, struct vmsim__proc *p, const vmsim_mmap_re
     v.end = addr + len;
     v.prot = prot;
     /* MAP_NORESERVE is ignored in overcommit mode 2 (mm/mmap.c). */
-    if ((flags & VMSIM_MAP_NORESERVE) && sim->cfg.overcommit_memory != 2)
+    if (((flags & VMSIM_MAP_NORESERVE) && sim->cfg.overcommit_memory != 2) ||
+        (flags & VMSIM_MAP_UNACCOUNTED))
         v.flags |= VMSIM_VMA_NORESERVE;
     if (shared)
         v.flags |= VMSIM_VMA_SHARED;

@@ -15,7 +15,8 @@
  * One process (pid 1). Every page touched is valid: before the first
  * access to a 2 MiB-aligned chunk of address space the reader hands out an
  * "implicit mapping", an mmap event of the chunk (private, anonymous, rwx,
- * fixed), clipped to user space [64 KiB, TASK_SIZE). Mapping makes no
+ * fixed, never charged to the commit limit in any overcommit mode), clipped
+ * to user space [64 KiB, TASK_SIZE). Mapping makes no
  * fault, so faults count exactly the pages touched; the chunks only set the
  * granularity of VmSize and of /proc/PID/maps. An access outside user space
  * (the vsyscall page, say) touches no page a process can map: it is
@@ -390,7 +391,10 @@ static void prepare(struct lackey_reader *r)
                           (uint64_t)1 << VMSIM__F_PROT | (uint64_t)1 << VMSIM__F_FLAGS;
             ev->size = 0;
             ev->prot = VMSIM_PROT_READ | VMSIM_PROT_WRITE | VMSIM_PROT_EXEC;
-            ev->flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED;
+            /* never refused for the commit limit: the traced program
+             * had this memory (every page touched is valid) */
+            ev->flags = VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED |
+                        VMSIM_MAP_NORESERVE | VMSIM_MAP_UNACCOUNTED;
             ev->why = implicit_why;
         } else {
             ev->present = (uint64_t)1 << VMSIM__F_ADDR | (uint64_t)1 << VMSIM__F_SIZE;

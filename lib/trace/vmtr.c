@@ -263,7 +263,7 @@ static int decode_fields(struct vmtr_reader *r, int op, struct cur *c, struct vm
             ev->prot = b;
             break;
         case VMSIM__F_FLAGS:
-            NEED(get_varint(c, &u) && u <= 0x7f, "bad \"flags\"");
+            NEED(get_varint(c, &u) && u <= 0xff, "bad \"flags\"");
             ev->flags = (unsigned)u;
             break;
         case VMSIM__F_ADVICE:

@@ -65,7 +65,8 @@ static void test_events(void **state)
                      e->op == VMSIM__OP_MMAP ? e->len : e->size, e->line);
         if (e->op == VMSIM__OP_MMAP) {
             assert_int_equal(e->prot, VMSIM_PROT_READ | VMSIM_PROT_WRITE | VMSIM_PROT_EXEC);
-            assert_int_equal(e->flags, VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED);
+            assert_int_equal(e->flags, VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED |
+                                           VMSIM_MAP_NORESERVE | VMSIM_MAP_UNACCOUNTED);
         }
     }
 }
@@ -273,6 +274,43 @@ static void test_outside_user_space(void **state)
     test_sim_free(sim);
 }
 
+/* Every page touched is valid (TRACE_FORMAT.md): the implicit mappings
+ * are never refused for the commit limit, not by the heuristic on a
+ * machine smaller than one chunk, nor in strict mode past CommitLimit
+ * (64 MiB of RAM, no swap, ratio 50: 32 MiB; 20 chunks are 40 MiB). */
+static void test_implicit_mappings_never_fail(void **state)
+{
+    char text[20 * 32], path[512], line[1024];
+    size_t len = 0;
+    vmsim_t *sim = NULL;
+    vmsim_proc_info_t info;
+
+    (void)state;
+    for (unsigned c = 0; c < 20; c++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, " S %08x,4\n",
+                                0x4000000u + c * (unsigned)CHUNK);
+    tt_write("chunks.lackey", text, len, path, sizeof(path));
+    assert_int_equal(tt_replay(path, (const char *const[]){"memory", "1MiB", NULL}, &sim, line,
+                               sizeof(line)),
+                     VMSIM_REPLAY_OK);
+    info = test_info(sim, 1);
+    assert_true(info.alive);
+    assert_int_equal(info.minflt, 20);
+    test_sim_free(sim);
+    sim = NULL;
+    assert_int_equal(tt_replay(path,
+                               (const char *const[]){"memory", "64MiB", "overcommit_memory", "2",
+                                                     NULL},
+                               &sim, line, sizeof(line)),
+                     VMSIM_REPLAY_OK);
+    info = test_info(sim, 1);
+    assert_true(info.alive);
+    assert_int_equal(info.minflt, 20);
+    assert_int_equal(info.vmsize, 20 * CHUNK);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_bad_records),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_outside_user_space),
+        cmocka_unit_test(test_implicit_mappings_never_fail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
