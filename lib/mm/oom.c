@@ -99,8 +99,10 @@ int vmsim__out_of_memory(struct vmsim *sim, bool memcg)
     const struct vmsim__mm *mm;
 
     if (sim->cfg.panic_on_oom == 2 || (sim->cfg.panic_on_oom == 1 && !memcg)) {
-        panic(sim, memcg ? "Out of memory: compulsory panic_on_oom is enabled"
-                         : "Out of memory: system-wide panic_on_oom is enabled");
+        /* check_panic_on_oom(): the word follows the sysctl's value */
+        panic(sim, sim->cfg.panic_on_oom == 2
+                       ? "Out of memory: compulsory panic_on_oom is enabled"
+                       : "Out of memory: system-wide panic_on_oom is enabled");
         return VMSIM_EPANIC;
     }
     /* the totalpages of oom_badness: RAM + swap, or the limit */

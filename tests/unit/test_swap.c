@@ -268,20 +268,29 @@ static void test_oom_score_adj_protects(void **state)
 
 static void test_panic_on_oom(void **state)
 {
-    vmsim_t *sim = swap_sim(16 * MiB, 0, 0);
-    vmsim_vaddr_t a;
-    int rc = 0;
+    /* check_panic_on_oom() (mm/oom_kill.c) words the panic by the
+     * sysctl's value: 1 "system-wide", 2 "compulsory" */
+    static const char *const word[] = { "", "system-wide", "compulsory" };
 
     (void)state;
-    assert_int_equal(vmsim_sysctl_set(sim, "vm.panic_on_oom", "1"), 0);
-    a = test_mmap_anon(sim, 1, 0, 64 * MiB, RW, VMSIM_MAP_NORESERVE);
-    for (uint64_t off = 0; off < 64 * MiB && rc == 0; off += 4096)
-        rc = vmsim_access(sim, 1, a + off, 1, VMSIM_WRITE, NULL);
-    assert_int_equal(rc, VMSIM_EPANIC);
-    assert_true(vmsim_panicked(sim));
-    assert_non_null(strstr(vmsim_kmsg(sim, vmsim_kmsg_seq(sim) - 1), "Kernel panic"));
-    assert_int_equal(vmsim_spawn(sim, 5, "x", 0), VMSIM_EPANIC);
-    vmsim_destroy(sim);
+    for (int mode = 1; mode <= 2; mode++) {
+        vmsim_t *sim = swap_sim(16 * MiB, 0, 0);
+        vmsim_vaddr_t a;
+        char want[96];
+        int rc = 0;
+
+        assert_int_equal(vmsim_sysctl_set(sim, "vm.panic_on_oom", mode == 1 ? "1" : "2"), 0);
+        a = test_mmap_anon(sim, 1, 0, 64 * MiB, RW, VMSIM_MAP_NORESERVE);
+        for (uint64_t off = 0; off < 64 * MiB && rc == 0; off += 4096)
+            rc = vmsim_access(sim, 1, a + off, 1, VMSIM_WRITE, NULL);
+        assert_int_equal(rc, VMSIM_EPANIC);
+        assert_true(vmsim_panicked(sim));
+        assert_non_null(strstr(vmsim_kmsg(sim, vmsim_kmsg_seq(sim) - 1), "Kernel panic"));
+        snprintf(want, sizeof(want), "Out of memory: %s panic_on_oom is enabled", word[mode]);
+        assert_non_null(strstr(vmsim_kmsg(sim, vmsim_kmsg_seq(sim) - 1), want));
+        assert_int_equal(vmsim_spawn(sim, 5, "x", 0), VMSIM_EPANIC);
+        vmsim_destroy(sim);
+    }
 }
 
 static void test_fork_shares_swap(void **state)
