@@ -11,8 +11,10 @@
  *      is a JSON object holding "vmsim" and no "events" and more lines
  *      follow, else a JSON document; a header line alone is JSON Lines (of
  *      no events) only in a file named *.jsonl (or *.jsonl.gz);
- *   5. a first non-blank line of valgrind's ("==PID== ...") or a lackey
- *      record ("I  ", " L ", " S ", " M "): lackey;
+ *   5. a line of valgrind's ("==PID== ...") or a lackey record ("I  ",
+ *      " L ", " S ", " M ") in the first 64 KiB (the program's own output
+ *      may come first), or a first line starting like a record with
+ *      other spacing ("I 0400,4"): lackey;
  *   6. anything else: a JSON document (whose parser says what is wrong).
  */
 #include <stdlib.h>
@@ -117,8 +119,24 @@ static int sniff(struct vmsim__input *in, bool jsonl_name, const char **format,
         }
         return 0;
     }
-    if (lackey_start(p + line_start, in->len - in->pos - line_start))
-        *format = "lackey";
+    /* lackey: a line of the first 64 KiB that starts like valgrind's or
+     * a record (the traced program's own output may come first); or a
+     * first line that starts like a record but for its spacing (no JSON
+     * starts so), which the lackey reader then reports */
+    for (size_t k = line_start; k < in->len - in->pos;) {
+        const char *nl = memchr(p + k, '\n', in->len - in->pos - k);
+
+        if (lackey_start(p + k, in->len - in->pos - k) ||
+            (k == line_start && (p[k] == 'I' || (p[k] == ' ' && k + 1 < in->len - in->pos &&
+                                                 p[k + 1] != '\0' &&
+                                                 strchr("LSM", p[k + 1]) != NULL)))) {
+            *format = "lackey";
+            break;
+        }
+        if (nl == NULL)
+            break;
+        k = (size_t)(nl - p) + 1;
+    }
     return 0;
 }
 
