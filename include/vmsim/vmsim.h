@@ -52,6 +52,8 @@ typedef enum vmsim_thp_mode {
  * swap (1 TiB), one instance holds. */
 #define VMSIM_MIN_MEMORY ((uint64_t)64 << 10)
 #define VMSIM_MAX_MEMORY ((uint64_t)256 << 30)
+/* The largest simulated file, 1 PiB (2^50 bytes; a write past it is EFBIG). */
+#define VMSIM_MAX_FILE_SIZE ((uint64_t)1 << 50)
 #define VMSIM_MAX_SWAP   ((uint64_t)1 << 40)
 /* The most processes (alive or dead) one instance tracks. */
 #define VMSIM_MAX_PROCS 65536

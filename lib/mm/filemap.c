@@ -543,7 +543,7 @@ int vmsim_file_create(vmsim_t *sim, const char *name, uint64_t size, const void 
         return VMSIM_EPANIC;
     if (name == NULL || name[0] == '\0' || data_len > size)
         return VMSIM_EINVAL;
-    if (size > ((uint64_t)1 << 50))
+    if (size > VMSIM_MAX_FILE_SIZE)
         return VMSIM_ERANGE;
     old = vmsim__file_lookup(sim, name);
     if (old != NULL) {
@@ -679,7 +679,7 @@ static int file_write(vmsim_t *sim, vmsim_pid_t pid, const char *name, uint64_t 
         p->last_errno = 0;
         return 0;
     }
-    if (offset + len < offset || offset + len > ((uint64_t)1 << 50)) {
+    if (offset + len < offset || offset + len > VMSIM_MAX_FILE_SIZE) {
         p->last_errno = VMSIM_SYS_EFBIG;
         return VMSIM_SYS_EFBIG;
     }

@@ -8,8 +8,9 @@
  *   2. a name ending in .vmtr (or .vmtr.gz): binary, and nothing else;
  *   3. the .vmtr magic number: binary;
  *   4. first non-blank character '{': JSON Lines when the first line alone
- *      is a JSON object holding "vmsim" and no "events" and more lines
- *      follow, else a JSON document; a header line alone is JSON Lines (of
+ *      is a JSON object without "events" and more lines follow (a header
+ *      without "vmsim" is then the JSON Lines reader's error), else a JSON
+ *      document; a header line alone is JSON Lines (of
  *      no events) only in a file named *.jsonl (or *.jsonl.gz);
  *   5. a line of valgrind's ("==PID== ...") or a lackey record ("I  ",
  *      " L ", " S ", " M ") in the first 64 KiB (the program's own output

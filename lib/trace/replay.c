@@ -1048,6 +1048,10 @@ static int apply(struct replay *rp, const struct vmsim__event *ev)
     case VMSIM__OP_MSYNC:
         return do_madvise_msync(rp, ev);
     case VMSIM__OP_FILE:
+        if (ev->size > VMSIM_MAX_FILE_SIZE)
+            return fail(rp, ev, VMSIM_ERANGE,
+                        "\"size\": %" PRIu64 " bytes is more than a file may hold (1 PiB, "
+                        "VMSIM_MAX_FILE_SIZE)", ev->size);
         rc = vmsim_file_create(rp->sim, ev->name, ev->size, ev->data, ev->data_len);
         return rc < 0 ? lib_fail(rp, ev, "creating the file", rc) : 0;
     case VMSIM__OP_READ:
@@ -1110,6 +1114,36 @@ static int at_system_line(struct replay *rp, int rc)
     return rc;
 }
 
+/* The machine's settings that vmsim_create() would refuse with a bare
+ * code, said with the key at fault. */
+static int check_machine(struct replay *rp, const vmsim_config_t *cfg)
+{
+    const vmsim_tlb_config_t *t = &cfg->tlb;
+    static const char *const names[] = { "l1_4k", "l1_2m", "l2" };
+    uint32_t sizes[] = { t->l1_4k, t->l1_2m, t->l2 };
+
+    if (cfg->hugepages_2m > cfg->memory / ((uint64_t)2 << 20))
+        return vmsim__error_set(rp->err, VMSIM_ERANGE,
+                                "system: \"hugepages\": %" PRIu64 " pages of 2 MiB do not fit in "
+                                "%" PRIu64 " bytes of \"memory\"", cfg->hugepages_2m, cfg->memory);
+    if (cfg->hugepages_1g > cfg->memory / ((uint64_t)1 << 30))
+        return vmsim__error_set(rp->err, VMSIM_ERANGE,
+                                "system: \"hugepages\": %" PRIu64 " pages of 1 GiB do not fit in "
+                                "%" PRIu64 " bytes of \"memory\"", cfg->hugepages_1g, cfg->memory);
+    if (!t->enabled)
+        return 0;
+    if (t->ways == 0)
+        return vmsim__error_set(rp->err, VMSIM_EINVAL, "system: \"tlb\": \"ways\" must be at least 1");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        if (sizes[i] == 0 || sizes[i] % t->ways != 0)
+            return vmsim__error_set(rp->err, VMSIM_EINVAL,
+                                    "system: \"tlb\": \"%s\" (%" PRIu32 ") must be a positive "
+                                    "multiple of \"ways\" (%" PRIu32 ")",
+                                    names[i], sizes[i], t->ways);
+    }
+    return 0;
+}
+
 /* Build the machine from the trace's settings and the overrides. */
 static int build(struct replay *rp, vmsim_t **out)
 {
@@ -1135,6 +1169,8 @@ static int build(struct replay *rp, vmsim_t **out)
      * must not call back into the replay's state. The pre-pass is silent. */
     cfg.on_event = rp->prepass ? NULL : rp->opt->on_event;
     cfg.event_ctx = rp->opt->event_ctx;
+    if ((rc = check_machine(rp, &cfg)) < 0)
+        return at_system_line(rp, rc);
     rc = vmsim_create(&cfg, out);
     if (rc == VMSIM_ENOMEM)
         /* a config the host cannot hold is the trace's error (exit 2),

@@ -519,7 +519,8 @@ uint64_t vmsim__jsonl_fast_events(const struct vmsim__reader *r);
 /* Whether the bytes start with the .vmtr magic number. */
 bool vmsim__vmtr_magic(const char *buf, size_t len);
 /* Whether the first line (len bytes, no newline) is a JSON Lines header:
- * one JSON object holding "vmsim" and no "events" (json.c). */
+ * one JSON object without "events" (json.c; the JSON Lines reader checks
+ * its "vmsim"). */
 bool vmsim__jsonl_header_line(const char *buf, size_t len);
 
 /* ---- writers (json.c, vmtr.c) and conversion (convert.c) --------------- */
