@@ -1065,8 +1065,12 @@ static int apply(struct replay *rp, const struct vmsim__event *ev)
     case VMSIM__OP_FREE:
         return do_heap(rp, ev);
     case VMSIM__OP_SWAPOFF:
+        /* swapoff(2) of the event's pid (1 by default): ENOMEM when not
+         * every page fits back in, the device then stays */
         rc = vmsim_swapoff(rp->sim);
-        return rc < 0 ? lib_fail(rp, ev, "swapoff", rc) : 0;
+        if (rc < 0)
+            return lib_fail(rp, ev, "swapoff", rc);
+        return set_errno(rp, ev, ev->pid, rc);
     case VMSIM__OP_KHUGEPAGED:
         rc = vmsim_khugepaged(rp->sim, VMSIM__HAS(ev, PID) ? ev->pid : 0);
         return rc < 0 ? lib_fail(rp, ev, "khugepaged", rc) : 0;
