@@ -1180,6 +1180,72 @@ bool vmsim__jsonl_header_line(const char *buf, size_t len)
     return yes;
 }
 
+/* ---- integers past jansson's ---------------------------------------------- */
+
+/* Whether the digits d[0, n) (no sign, no leading zero) are an integer from
+ * 2^63 to 2^64 - 1. */
+static bool past_int64(const char *d, size_t n)
+{
+    return (n == 19 && memcmp(d, "9223372036854775807", 19) > 0) ||
+           (n == 20 && memcmp(d, "18446744073709551615", 20) <= 0);
+}
+
+/* Whether c can continue a JSON number token. */
+static bool number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+int vmsim__json_big_ints(const char *buf, size_t len, char **out, size_t *out_len)
+{
+    size_t found = 0, o = 0;
+    char *w = NULL;
+
+    *out = NULL;
+    /* pass 0 counts the literals to quote, pass 1 copies with the quotes */
+    for (int pass = 0; pass < 2; pass++) {
+        bool in_string = false;
+
+        for (size_t i = 0; i < len; i++) {
+            size_t j = i + 1;
+            bool quote = false;
+
+            if (in_string) {
+                if (buf[i] == '\\' && j < len)
+                    j++; /* the escaped byte goes with it */
+                else if (buf[i] == '"')
+                    in_string = false;
+            } else if (buf[i] == '"') {
+                in_string = true;
+            } else if (buf[i] >= '1' && buf[i] <= '9' && (i == 0 || !number_char(buf[i - 1]))) {
+                /* a number token: an integer unless a fraction or exponent follows */
+                while (j < len && buf[j] >= '0' && buf[j] <= '9')
+                    j++;
+                quote = (j == len || !number_char(buf[j])) && past_int64(buf + i, j - i);
+            }
+            if (pass == 0) {
+                found += quote;
+            } else {
+                if (quote)
+                    w[o++] = '"';
+                memcpy(w + o, buf + i, j - i);
+                o += j - i;
+                if (quote)
+                    w[o++] = '"';
+            }
+            i = j - 1;
+        }
+        if (found == 0)
+            return 0;
+        if (pass == 0 && (w = malloc(len + 2 * found + 1)) == NULL)
+            return VMSIM_ENOMEM;
+    }
+    w[o] = '\0';
+    *out = w;
+    *out_len = o;
+    return 0;
+}
+
 /* ---- syntax errors ------------------------------------------------------ */
 
 static const char big_text[] = " (overflows 64 bits; give large values as strings)";
@@ -1328,10 +1394,22 @@ int vmsim__json_open(struct vmsim__input *in, struct vmsim__reader **out,
     }
     if ((rc = vmsim__json_no_nul(buf, len, err)) < 0)
         goto fail;
-    r->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-    if (r->root == NULL) {
-        rc = vmsim__json_syntax_error(buf, len, &je, err);
-        goto fail;
+    {
+        char *quoted = NULL;
+        size_t qlen = 0;
+
+        if (vmsim__json_big_ints(buf, len, &quoted, &qlen) < 0) {
+            rc = vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
+            goto fail;
+        }
+        r->root = json_loadb(quoted != NULL ? quoted : buf, quoted != NULL ? qlen : len,
+                             JSON_REJECT_DUPLICATES, &je);
+        if (r->root == NULL)
+            rc = vmsim__json_syntax_error(quoted != NULL ? quoted : buf,
+                                          quoted != NULL ? qlen : len, &je, err);
+        free(quoted);
+        if (r->root == NULL)
+            goto fail;
     }
     free(text); /* jansson copied what it needs */
     text = NULL;

@@ -909,6 +909,42 @@ static void test_replay_events_and_machine_after(void **state)
     test_sim_free(sim);
 }
 
+/* Integer literals from 2^63 to 2^64 - 1 become strings of their digits
+ * before jansson (an int64) sees them; nothing else changes. */
+static void test_big_ints_quoted(void **state)
+{
+    static const struct {
+        const char *in, *out; /* out NULL: unchanged */
+    } cases[] = {
+        {"{\"a\": 9223372036854775807}", NULL},               /* INT64_MAX fits */
+        {"{\"a\": 9223372036854775808}", "{\"a\": \"9223372036854775808\"}"},
+        {"[18446744073709551615,1]", "[\"18446744073709551615\",1]"},
+        {"[18446744073709551616]", NULL},                     /* past 2^64: jansson's error */
+        {"[-9223372036854775809]", NULL},                     /* negative: left alone */
+        {"[9223372036854775808.5, 9223372036854775808e0]", NULL}, /* not integers */
+        {"{\"s\": \"9223372036854775808\", \"t\": \"\\\" 9223372036854775808\"}", NULL},
+        {"{\"x\":99999999999999999999}", NULL},               /* 20 digits, past 2^64 */
+        {"{\"x\":10000000000000000000}", "{\"x\":\"10000000000000000000\"}"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *out = NULL;
+        size_t n = 0;
+
+        assert_int_equal(vmsim__json_big_ints(cases[i].in, strlen(cases[i].in), &out, &n), 0);
+        if (cases[i].out == NULL) {
+            if (out != NULL)
+                fail_msg("case %zu: rewritten as %s", i, out);
+            continue;
+        }
+        assert_non_null(out);
+        assert_string_equal(out, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+        free(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -931,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_replay_track_data),
         cmocka_unit_test(test_replay_heap),
         cmocka_unit_test(test_replay_events_and_machine_after),
+        cmocka_unit_test(test_big_ints_quoted),
     };
 
     return cmocka_run_group_tests_name("trace_json", tests, NULL, NULL);
