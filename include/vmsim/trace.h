@@ -133,6 +133,8 @@ typedef struct vmsim_replay_result {
     uint64_t nr_events;         /* events applied */
     uint64_t nr_checks;         /* expect checks evaluated (one per key) */
     uint64_t nr_failed_checks;  /* of which failed */
+    bool ended_by_death;        /* a lackey trace's one process died (OOM kill):
+                                 * the records after its death are not replayed */
 } vmsim_replay_result_t;
 
 /* Fill *opt with the defaults: no overrides, format auto, no check,

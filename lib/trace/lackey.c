@@ -504,6 +504,7 @@ int vmsim__lackey_open(struct vmsim__input *in, struct vmsim__reader **out,
         return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
     }
     vmsim__reader_init(&r->base, &lackey_ops, err, in);
+    r->base.one_process = true;
     r->in = in;
     prepare(r);
     *out = &r->base;

@@ -1280,6 +1280,17 @@ static int run(struct replay *rp)
         rc = plain_access(rp, ev);
         if (rc == VMSIM_ESRCH || rc == 1)
             rc = apply(rp, ev); /* not a plain access, or its error message */
+        if (rc == VMSIM_ESRCH && rp->rd->one_process && vmsim_proc_alive(rp->sim, ev->pid) == 0) {
+            /* the one process of a lackey trace died (the OOM killer):
+             * its recorded accesses end there */
+            memset(rp->err->op, 0, sizeof(rp->err->op));
+            rp->err->text[0] = '\0';
+            rp->err->code = 0;
+            rp->err->event_index = VMSIM_TRACE_NO_EVENT;
+            rp->err->line = rp->err->column = 0;
+            rp->res.ended_by_death = true;
+            return 0;
+        }
         if (rc < 0)
             return rc;
         rp->res.nr_events++;

@@ -468,6 +468,8 @@ struct vmsim__reader {
     bool gzip;                   /* the file was gzip-compressed */
     unsigned system_line;        /* JSON Lines: the header's line, where an error of
                                   * the machine's settings is placed; 0 elsewhere */
+    bool one_process;            /* lackey: one process's accesses, which end with
+                                  * its death (the rest is not a trace error) */
 };
 
 /*

@@ -311,6 +311,32 @@ static void test_implicit_mappings_never_fail(void **state)
     test_sim_free(sim);
 }
 
+/* A lackey trace is one process's accesses: when the simulated machine
+ * cannot hold them and the OOM killer takes the process, the replay ends
+ * there, successfully (the trace is not at fault). */
+static void test_death_ends_the_trace(void **state)
+{
+    char text[64 * 16], path[512], line[1024];
+    size_t len = 0;
+    vmsim_t *sim = NULL;
+    vmsim_proc_info_t info;
+
+    (void)state;
+    for (unsigned pg = 0; pg < 64; pg++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, " S %08x,8\n",
+                                0x4000000u + pg * 4096u);
+    tt_write("oom.lackey", text, len, path, sizeof(path));
+    assert_int_equal(tt_replay(path, (const char *const[]){"resident_limit", "8p", NULL}, &sim,
+                               line, sizeof(line)),
+                     VMSIM_REPLAY_OK);
+    info = test_info(sim, 1);
+    assert_false(info.alive);
+    assert_true(info.oom_killed);
+    assert_int_equal(info.minflt, 8); /* the ninth page's fault found no room */
+    test_check(sim);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_outside_user_space),
         cmocka_unit_test(test_implicit_mappings_never_fail),
+        cmocka_unit_test(test_death_ends_the_trace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
