@@ -260,6 +260,7 @@ struct vmsim__proc {
     int last_errno;
     int oom_score_adj;
     uint64_t minflt, majflt, cow;
+    uint64_t swapin, swapout;   /* pages: read from swap for it, written out of it */
     uint64_t nr_ptes_copied_fork;
     struct vmsim__mm *mm; /* NULL once dead */
     struct vmsim__heap *heap; /* the simulated libc heap, NULL until malloc */

@@ -178,6 +178,10 @@ typedef struct vmsim_proc_info {
     uint64_t start_brk, brk;
     uint64_t nr_ptes_copied_fork; /* PTEs this process copied into children */
     uint64_t hugetlb;      /* HugetlbPages: hugetlb memory mapped (not in VmRSS) */
+    /* Not in Linux's /proc: pages read from swap by this process's faults
+     * (readahead and swapoff's included), and pages written to swap that
+     * it mapped (counted to the first process the reverse map finds). */
+    uint64_t swapin, swapout;
 } vmsim_proc_info_t;
 
 /* Fill *out for pid, dead or alive (a dead process keeps its final

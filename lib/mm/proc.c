@@ -472,6 +472,8 @@ int vmsim_proc_info(const vmsim_t *sim, vmsim_pid_t pid, vmsim_proc_info_t *out)
     out->minflt = p->minflt;
     out->majflt = p->majflt;
     out->cow = p->cow;
+    out->swapin = p->swapin;
+    out->swapout = p->swapout;
     out->nr_ptes_copied_fork = p->nr_ptes_copied_fork;
     mm = p->mm;
     if (mm == NULL) {

@@ -289,6 +289,7 @@ struct unmap_state {
     bool dirty;
     vmsim_pid_t pid; /* the first mapping found, for the events */
     vmsim_vaddr_t va;
+    struct vmsim__proc *proc; /* its process, charged with a swap-out */
 };
 
 /* try_to_unmap_one() */
@@ -302,6 +303,7 @@ static int unmap_one(struct vmsim *sim, struct vmsim__proc *p, struct vmsim__vma
     if (st->pid == 0) {
         st->pid = p->pid;
         st->va = va;
+        st->proc = p;
     }
     vmsim__flush_tlb_page(sim, p->mm, va);
     if (*pte & PTE_D)
@@ -378,6 +380,7 @@ static int evict_anon_fast(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
     sim->vmstat[VMSIM_VMSTAT_NR_ANON_PAGES]--;
     /* pageout() */
     count_vm_event(sim, VMSIM_VMSTAT_PSWPOUT);
+    p->swapout++;
     sim->vmstat[VMSIM_VMSTAT_PGPGOUT] += PAGE_SIZE / 1024;
     vmsim__charge(sim, VMSIM_COST_swap_out, 1);
     vmsim__emit(sim, VMSIM_EV_SWAP_OUT, p->pid, va, pfn, 0, "swap-out");
@@ -401,7 +404,7 @@ static int evict_anon_fast(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
-    struct unmap_state st = { 0, false, 0, 0 };
+    struct unmap_state st = { 0, false, 0, 0, NULL };
     uint64_t slot;
     int err;
 
@@ -423,8 +426,11 @@ static int evict_anon(struct vmsim *sim, vmsim_pfn_t pfn)
     st.swp = swp_entry(0, slot);
     vmsim__rmap_walk(sim, pfn, unmap_one, &st);
     VMSIM_ASSERT(f->mapcount == 0);
-    if (st.dirty)
+    if (st.dirty) {
         write_slot(sim, pfn, slot);
+        if (st.proc != NULL)
+            st.proc->swapout++;
+    }
     vmsim__emit(sim, VMSIM_EV_SWAP_OUT, st.pid, st.pid ? st.va : f->index << PAGE_SHIFT, pfn,
                 0, st.dirty ? "swap-out" : "clean");
     sim->evict_pid = st.pid;
@@ -440,7 +446,7 @@ static int evict_file(struct vmsim *sim, vmsim_pfn_t pfn)
 {
     struct vmsim__frame *f = pfn_frame(sim, pfn);
     struct vmsim__file *file = file_of(sim, f->mapping);
-    struct unmap_state st = { 0, false, 0, 0 };
+    struct unmap_state st = { 0, false, 0, 0, NULL };
     uint64_t idx = f->index, slot = 0;
     int err;
 
@@ -456,6 +462,8 @@ static int evict_file(struct vmsim *sim, vmsim_pfn_t pfn)
         vmsim__page_mark_dirty(sim, pfn);
     if (f->flags & PG_SHMEM) {
         write_slot(sim, pfn, slot);
+        if (st.proc != NULL)
+            st.proc->swapout++;
         sim->swap_map[slot] = 1 | SWP_EVICTED;
         vmsim__sparse_set(sim, &file->cache, idx, PC_SWAP | slot);
         sim->vmstat[VMSIM_VMSTAT_NR_SHMEM]--;

@@ -119,6 +119,8 @@ static void swap_read_into(struct vmsim *sim, uint64_t slot, vmsim_pfn_t pfn)
     }
     count_vm_event(sim, VMSIM_VMSTAT_PSWPIN);
     sim->vmstat[VMSIM_VMSTAT_PGPGIN] += PAGE_SIZE / 1024;
+    if (sim->current != NULL)
+        sim->current->swapin++;
     if (sim->swap_map[slot] & SWP_EVICTED) {
         count_vm_event(sim, VMSIM_VMSTAT_WORKINGSET_REFAULT_ANON);
         sim->swap_map[slot] &= ~SWP_EVICTED;
@@ -211,6 +213,8 @@ static int swap_in_only_user(struct fault *vf, uint64_t slot, vmsim_pfn_t pfn)
     count_vm_event(sim, VMSIM_VMSTAT_NR_FILE_PAGES);
     count_vm_event(sim, VMSIM_VMSTAT_PSWPIN);
     sim->vmstat[VMSIM_VMSTAT_PGPGIN] += PAGE_SIZE / 1024;
+    if (sim->current != NULL)
+        sim->current->swapin++;
     if (*m & SWP_EVICTED)
         count_vm_event(sim, VMSIM_VMSTAT_WORKINGSET_REFAULT_ANON);
     *m = SWP_HAS_CACHE | 1;

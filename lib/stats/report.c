@@ -1351,13 +1351,14 @@ static int buddyinfo_json(const vmsim_t *sim, json_t *list)
 
 /* ---- summary ------------------------------------------------------------ */
 
+/* SWPIN and SWPOUT (pages) only when some process listed swapped. */
 enum {
-    COL_PID, COL_NAME, COL_STATE, COL_MINFLT, COL_MAJFLT, COL_COW,
+    COL_PID, COL_NAME, COL_STATE, COL_MINFLT, COL_MAJFLT, COL_COW, COL_SWPIN, COL_SWPOUT,
     COL_HWM, COL_PEAK, COL_PTE, COL_SWAP, COL_OOM, NR_COLS
 };
 
 static const char *const col_head[NR_COLS] = {
-    "PID", "NAME", "STATE", "MINFLT", "MAJFLT", "COW",
+    "PID", "NAME", "STATE", "MINFLT", "MAJFLT", "COW", "SWPIN", "SWPOUT",
     "VmHWM", "VmPeak", "VmPTE", "VmSwap", "OOM",
 };
 
@@ -1383,6 +1384,8 @@ static void summary_cells(const vmsim_proc_info_t *pi, summary_row row)
     snprintf(row[COL_MINFLT], sizeof(row[0]), "%" PRIu64, pi->minflt);
     snprintf(row[COL_MAJFLT], sizeof(row[0]), "%" PRIu64, pi->majflt);
     snprintf(row[COL_COW], sizeof(row[0]), "%" PRIu64, pi->cow);
+    snprintf(row[COL_SWPIN], sizeof(row[0]), "%" PRIu64, pi->swapin);
+    snprintf(row[COL_SWPOUT], sizeof(row[0]), "%" PRIu64, pi->swapout);
     snprintf(row[COL_HWM], sizeof(row[0]), "%" PRIu64, kb(pi->vmhwm));
     snprintf(row[COL_PEAK], sizeof(row[0]), "%" PRIu64, kb(pi->vmpeak));
     snprintf(row[COL_PTE], sizeof(row[0]), "%" PRIu64, kb(pi->vmpte));
@@ -1396,6 +1399,8 @@ static void summary_print_row(FILE *out, summary_row row, const int *width)
     for (int c = 0; c < NR_COLS; c++) {
         bool left = c == COL_NAME || c == COL_STATE || c == COL_OOM;
 
+        if (width[c] < 0)
+            continue; /* a column not shown */
         if (c == NR_COLS - 1)
             fprintf(out, "%s\n", row[c]);
         else
@@ -1451,6 +1456,8 @@ static int summary_text(const vmsim_t *sim, vmsim_pid_t pid, FILE *out)
 
     if (rc < 0)
         return rc;
+    bool swapped = false;
+
     for (int c = 0; c < NR_COLS; c++)
         width[c] = (int)strlen(col_head[c]);
     for (size_t i = 0; i < n; i++) {
@@ -1458,11 +1465,14 @@ static int summary_text(const vmsim_t *sim, vmsim_pid_t pid, FILE *out)
 
         if (vmsim_proc_info(sim, pids[i], &pi) != 0)
             continue;
+        swapped |= pi.swapin != 0 || pi.swapout != 0;
         summary_cells(&pi, row);
         for (int c = 0; c < NR_COLS; c++)
             if ((int)strlen(row[c]) > width[c])
                 width[c] = (int)strlen(row[c]);
     }
+    if (!swapped)
+        width[COL_SWPIN] = width[COL_SWPOUT] = -1;
     fputs("Processes (sizes in kB):\n", out);
     for (int c = 0; c < NR_COLS; c++)
         snprintf(row[c], sizeof(row[c]), "%s", col_head[c]);
@@ -1581,6 +1591,8 @@ static int summary_proc_json(const vmsim_t *sim, vmsim_pid_t pid, json_t *list)
     bad |= set_u64(o, "minflt", pi.minflt);
     bad |= set_u64(o, "majflt", pi.majflt);
     bad |= set_u64(o, "cow", pi.cow);
+    bad |= set_u64(o, "swapin", pi.swapin);
+    bad |= set_u64(o, "swapout", pi.swapout);
     bad |= set_u64(o, "fork_ptes_copied", pi.nr_ptes_copied_fork);
     bad |= set_u64(o, "hugetlb", pi.hugetlb);
     bad |= set_u64(o, "rss", pi.vmrss);

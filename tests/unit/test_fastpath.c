@@ -126,6 +126,8 @@ static void same_state(struct machine *a, struct machine *b, int step, bool tabl
         assert_int_equal(ia.vmhwm, ib.vmhwm);
         assert_int_equal(ia.rss_anon, ib.rss_anon);
         assert_int_equal(ia.vmswap, ib.vmswap);
+        assert_int_equal(ia.swapin, ib.swapin);
+        assert_int_equal(ia.swapout, ib.swapout);
         if (tables && ia.alive) {
             /* the same entries in the same tables: frames, swap slots,
              * accessed and dirty bits, permissions */

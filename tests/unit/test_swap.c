@@ -167,6 +167,10 @@ static void test_readahead_one_major_per_cluster(void **state)
     assert_int_equal(test_vmstat(sim, "pswpin"), 4096);
     assert_int_equal(test_vmstat(sim, "swap_ra"), 4096 - 4096 / 8);
     assert_int_equal(test_vmstat(sim, "swap_ra_hit"), 4096 - 4096 / 8);
+    /* per process: its pages out, and every page read for its faults,
+     * readahead included */
+    assert_int_equal(info.swapout, 4096);
+    assert_int_equal(info.swapin, 4096);
     test_check(sim);
     /* read faults keep the slots: the pages are clean swap cache */
     assert_int_equal(test_meminfo(sim, "SwapCached"), 16 * MiB);
@@ -207,6 +211,9 @@ static void test_thrashing(void **state)
     assert_true(vmsim_time_ns(sim) - t0 > maj * 100000);
     assert_true(test_vmstat(sim, "pgscan") >= test_vmstat(sim, "pgsteal"));
     assert_true(test_vmstat(sim, "workingset_refault_anon") > 0);
+    /* the one process accounts for all the swapping */
+    assert_int_equal(test_info(sim, 1).swapin, test_vmstat(sim, "pswpin"));
+    assert_int_equal(test_info(sim, 1).swapout, test_vmstat(sim, "pswpout"));
     test_sim_free(sim);
 }
 
