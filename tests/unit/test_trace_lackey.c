@@ -274,6 +274,18 @@ static void test_outside_user_space(void **state)
     test_sim_free(sim);
 }
 
+/* n store records of `size` bytes from 0x4000000, `stride` apart, into
+ * text; returns their length. */
+static size_t store_records(char *text, size_t cap, unsigned n, unsigned stride, unsigned size)
+{
+    size_t len = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, " S %08x,%u\n", 0x4000000u + i * stride,
+                                size);
+    return len;
+}
+
 /* Every page touched is valid (TRACE_FORMAT.md): the implicit mappings
  * are never refused for the commit limit, not by the heuristic on a
  * machine smaller than one chunk, nor in strict mode past CommitLimit
@@ -281,14 +293,11 @@ static void test_outside_user_space(void **state)
 static void test_implicit_mappings_never_fail(void **state)
 {
     char text[20 * 32], path[512], line[1024];
-    size_t len = 0;
+    size_t len = store_records(text, sizeof(text), 20, (unsigned)CHUNK, 4);
     vmsim_t *sim = NULL;
     vmsim_proc_info_t info;
 
     (void)state;
-    for (unsigned c = 0; c < 20; c++)
-        len += (size_t)snprintf(text + len, sizeof(text) - len, " S %08x,4\n",
-                                0x4000000u + c * (unsigned)CHUNK);
     tt_write("chunks.lackey", text, len, path, sizeof(path));
     assert_int_equal(tt_replay(path, (const char *const[]){"memory", "1MiB", NULL}, &sim, line,
                                sizeof(line)),
@@ -317,14 +326,11 @@ static void test_implicit_mappings_never_fail(void **state)
 static void test_death_ends_the_trace(void **state)
 {
     char text[64 * 16], path[512], line[1024];
-    size_t len = 0;
+    size_t len = store_records(text, sizeof(text), 64, 4096, 8);
     vmsim_t *sim = NULL;
     vmsim_proc_info_t info;
 
     (void)state;
-    for (unsigned pg = 0; pg < 64; pg++)
-        len += (size_t)snprintf(text + len, sizeof(text) - len, " S %08x,8\n",
-                                0x4000000u + pg * 4096u);
     tt_write("oom.lackey", text, len, path, sizeof(path));
     assert_int_equal(tt_replay(path, (const char *const[]){"resident_limit", "8p", NULL}, &sim,
                                line, sizeof(line)),
