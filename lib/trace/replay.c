@@ -382,6 +382,14 @@ static int resolve(struct replay *rp, const struct vmsim__event *ev,
     return 0;
 }
 
+/* Whether process pid is dead, killed by the OOM killer. */
+static bool oom_killed(const vmsim_t *sim, vmsim_pid_t pid)
+{
+    vmsim_proc_info_t info;
+
+    return vmsim_proc_info(sim, pid, &info) == 0 && !info.alive && info.oom_killed;
+}
+
 /* The pid must name a live process (the rule for every event but spawn and
  * expect). */
 static int need_alive(struct replay *rp, const struct vmsim__event *ev, vmsim_pid_t pid)
@@ -494,6 +502,18 @@ static int do_mmap(struct replay *rp, const struct vmsim__event *ev)
     }
     if (rc < 0)
         return lib_fail(rp, ev, "mmap", rc);
+    if (rc > 0 && rp->rd->one_process) {
+        /* a lackey trace's implicit mapping: the recorded program had this
+         * memory, so failing to map it is the simulation's limit, not an
+         * event of the trace (ENOMEM: vm.max_map_count mappings exist) */
+        const char *name = vmsim_sys_errno_name(rc);
+
+        return fail(rp, ev, VMSIM_ERANGE,
+                    "the implicit mapping of 0x%" PRIx64 "+%" PRIu64 " failed with %s%s: "
+                    "this machine cannot replay the trace", (uint64_t)req.addr, req.len,
+                    name != NULL ? name : "an error",
+                    rc == VMSIM_SYS_ENOMEM ? " (at most vm.max_map_count mappings)" : "");
+    }
     if (ev->as != NULL) {
         int brc = bind_name(rp, ev, ev->as, rc == 0, va, rc);
 
@@ -1280,9 +1300,10 @@ static int run(struct replay *rp)
         rc = plain_access(rp, ev);
         if (rc == VMSIM_ESRCH || rc == 1)
             rc = apply(rp, ev); /* not a plain access, or its error message */
-        if (rc == VMSIM_ESRCH && rp->rd->one_process && vmsim_proc_alive(rp->sim, ev->pid) == 0) {
-            /* the one process of a lackey trace died (the OOM killer):
-             * its recorded accesses end there */
+        if (rc == VMSIM_ESRCH && rp->rd->one_process && oom_killed(rp->sim, ev->pid)) {
+            /* the OOM killer killed the one process of a lackey trace: its
+             * recorded accesses end there (any other death, a SIGSEGV after
+             * an implicit mapping failed, stays an error) */
             memset(rp->err->op, 0, sizeof(rp->err->op));
             rp->err->text[0] = '\0';
             rp->err->code = 0;

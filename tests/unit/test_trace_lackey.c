@@ -343,6 +343,35 @@ static void test_death_ends_the_trace(void **state)
     test_sim_free(sim);
 }
 
+/* Any other death is not the end of the recorded program but the
+ * simulation's limit, an error (exit 2): here the implicit mappings, two
+ * chunks apart so none merge, pass vm.max_map_count (65530, Linux's
+ * DEFAULT_MAX_MAP_COUNT), and the 65531st is refused with ENOMEM. The
+ * replay must stop at that mapping, not let the access die of SIGSEGV. */
+static void test_map_count_limit_is_an_error(void **state)
+{
+    enum { N = 65531 };
+    size_t cap = (size_t)N * 24, len = 0;
+    char *text = malloc(cap), path[512], line[1024];
+    vmsim_t *sim = NULL;
+
+    (void)state;
+    assert_non_null(text);
+    for (unsigned i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, cap - len, " S %lx,8\n",
+                                0x10000000ul + (unsigned long)i * 2 * CHUNK);
+    tt_write("maps.lackey", text, len, path, sizeof(path));
+    free(text);
+    assert_int_equal(tt_replay(path, NULL, &sim, line, sizeof(line)), VMSIM_REPLAY_BAD_TRACE);
+    assert_non_null(strstr(line, ":65531:1: "));
+    assert_non_null(strstr(line, "implicit mapping"));
+    assert_non_null(strstr(line, "ENOMEM"));
+    assert_true(test_info(sim, 1).alive); /* stopped before the access */
+    assert_int_equal(test_info(sim, 1).minflt, N - 1);
+    test_check(sim);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_outside_user_space),
         cmocka_unit_test(test_implicit_mappings_never_fail),
         cmocka_unit_test(test_death_ends_the_trace),
+        cmocka_unit_test(test_map_count_limit_is_an_error),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
