@@ -30,8 +30,45 @@
 
 /* ---- small helpers ----------------------------------------------------- */
 
+/*
+ * jansson holds an integer in an int64. Integer literals from 2^63 to
+ * 2^64 - 1 reach it as strings of their digits behind BIG_MARK (see
+ * vmsim__json_big_ints): a size or an address reads them as the number,
+ * every other key sees an integer (out of range), never a string.
+ */
+#define BIG_MARK '\x01'
+#define BIG_MARK_JSON "\\u0001" /* BIG_MARK as the rewritten text holds it */
+
+/* The digits of a rewritten big integer, or NULL when v is none. */
+static const char *big_digits(const json_t *v)
+{
+    const char *s;
+
+    if (!json_is_string(v))
+        return NULL;
+    s = json_string_value(v);
+    return s[0] == BIG_MARK && json_string_length(v) > 1 &&
+                   strspn(s + 1, "0123456789") == json_string_length(v) - 1
+               ? s + 1
+               : NULL;
+}
+
+/* A string of the trace's (not a rewritten integer). */
+static bool is_string(const json_t *v)
+{
+    return json_is_string(v) && big_digits(v) == NULL;
+}
+
+/* The text a check names (the string given; NULL for a number). */
+static const char *check_text(const json_t *v)
+{
+    return is_string(v) ? json_string_value(v) : NULL;
+}
+
 static const char *type_name(const json_t *v)
 {
+    if (big_digits(v) != NULL)
+        return "an integer";
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return "an object";
@@ -92,6 +129,9 @@ static int get_int(const json_t *v, int64_t lo, int64_t hi, int64_t *out, char *
 {
     json_int_t x;
 
+    if (big_digits(v) != NULL)
+        return say(msg, VMSIM_ERANGE, "%s is out of range %" PRId64 "..%" PRId64, big_digits(v),
+                   lo, hi);
     if (!json_is_integer(v))
         return say(msg, VMSIM_EPARSE, "expected an integer, got %s", type_name(v));
     x = json_integer_value(v);
@@ -127,7 +167,7 @@ static int get_bool(const json_t *v, bool *out, char *msg)
 
 static int get_string(const json_t *v, const char **out, char *msg)
 {
-    if (!json_is_string(v))
+    if (!is_string(v))
         return say(msg, VMSIM_EPARSE, "expected a string, got %s", type_name(v));
     *out = json_string_value(v);
     return 0;
@@ -152,6 +192,10 @@ static int get_size(const json_t *v, uint64_t *out, char *msg)
         *out = (uint64_t)json_integer_value(v);
         return 0;
     }
+    if (big_digits(v) != NULL) {
+        *out = strtoull(big_digits(v), NULL, 10); /* below 2^64: rewritten so */
+        return 0;
+    }
     if (json_is_string(v))
         return vmsim__parse_size(json_string_value(v), out, msg, VMSIM__MSG_MAX);
     return say(msg, VMSIM_EPARSE, "expected a size (an integer or a string like \"4KiB\"), got %s",
@@ -164,6 +208,9 @@ static int get_ssize(const json_t *v, int64_t *out, char *msg)
         *out = json_integer_value(v);
         return 0;
     }
+    if (big_digits(v) != NULL)
+        return say(msg, VMSIM_ERANGE, "%s is past a signed size's largest, 2^63 - 1",
+                   big_digits(v));
     if (json_is_string(v))
         return vmsim__parse_ssize(json_string_value(v), out, msg, VMSIM__MSG_MAX);
     return say(msg, VMSIM_EPARSE,
@@ -179,6 +226,11 @@ static int get_addr(const json_t *v, struct vmsim__addr *out, char *msg)
                        (int64_t)json_integer_value(v));
         memset(out, 0, sizeof(*out));
         out->value = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (big_digits(v) != NULL) {
+        memset(out, 0, sizeof(*out));
+        out->value = strtoull(big_digits(v), NULL, 10);
         return 0;
     }
     if (json_is_string(v))
@@ -593,16 +645,16 @@ int vmsim__system_override(struct vmsim__system *s, const char *key, const char 
                            vmsim_trace_error_t *err)
 {
     char msg[VMSIM__MSG_MAX], q[96];
-    json_error_t je;
+    vmsim_trace_error_t syntax;
     json_t *v;
     int k = vmsim__syskey_from_name(key), rc;
 
     if (k < 0)
         return vmsim__error_set(err, VMSIM_EPARSE, "unknown system key \"%s\" (command line)",
                                 vmsim__quote(key, strlen(key), 40, q, sizeof(q)));
-    v = json_loads(value, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    v = vmsim__json_load(value, strlen(value), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &syntax);
     if (v == NULL)
-        v = json_string(value);
+        v = json_string(value); /* not JSON: the text itself */
     if (v == NULL)
         return vmsim__error_set(err, VMSIM_EPARSE,
                                 "system \"%s\" (command line): value is not valid UTF-8", key);
@@ -693,7 +745,7 @@ static int parse_flags(const json_t *v, unsigned *out, char *msg)
 {
     unsigned flags = 0;
 
-    if (json_is_string(v))
+    if (is_string(v))
         return vmsim__parse_mmap_flags(json_string_value(v), out, msg, VMSIM__MSG_MAX);
     if (!json_is_array(v))
         return say(msg, VMSIM_EPARSE,
@@ -704,7 +756,7 @@ static int parse_flags(const json_t *v, unsigned *out, char *msg)
         unsigned bit = 0;
         int rc;
 
-        if (!json_is_string(x))
+        if (!is_string(x))
             return say(msg, VMSIM_EPARSE, "flag %zu: expected a string, got %s", i,
                        type_name(x));
         rc = vmsim__mmap_flag(json_string_value(x), json_string_length(x), &bit, msg,
@@ -878,7 +930,7 @@ static int parse_counter_checks(struct vmsim__json_scratch *r, vmsim__check_key 
             rc = get_size(x, &c.u, msg);
         if (rc < 0)
             return prefix_key(msg, name, rc);
-        c.text = json_is_string(x) ? json_string_value(x) : NULL;
+        c.text = check_text(x);
         if (add_check(r, &c) < 0)
             return say(msg, VMSIM_ENOMEM, "out of memory");
     }
@@ -927,7 +979,7 @@ static int parse_check(struct vmsim__json_scratch *r, vmsim__check_key key, cons
     case VMSIM__CHECK_ERRNO:
         if (json_is_integer(v) && json_integer_value(v) == 0) {
             c.i = 0;
-        } else if (json_is_string(v)) {
+        } else if (is_string(v)) {
             c.i = vmsim_sys_errno_value(json_string_value(v));
             if (c.i < 0) {
                 char q[96];
@@ -938,7 +990,8 @@ static int parse_check(struct vmsim__json_scratch *r, vmsim__check_key key, cons
             }
         } else {
             rc = say(msg, VMSIM_EPARSE, "expected 0 or an errno name like \"ENOMEM\", got %s",
-                     json_is_integer(v) ? "a non-zero integer" : type_name(v));
+                     json_is_integer(v) || big_digits(v) != NULL ? "a non-zero integer"
+                                                                 : type_name(v));
         }
         break;
     case VMSIM__CHECK_VMSTAT:
@@ -949,7 +1002,7 @@ static int parse_check(struct vmsim__json_scratch *r, vmsim__check_key key, cons
     }
     if (rc < 0)
         return rc;
-    c.text = json_is_string(v) ? json_string_value(v) : NULL;
+    c.text = check_text(v);
     if (add_check(r, &c) < 0)
         return say(msg, VMSIM_ENOMEM, "out of memory");
     return 0;
@@ -1028,7 +1081,7 @@ static int parse_event(struct vmsim__json_scratch *r, const json_t *v, uint64_t 
     opv = json_object_get(v, "op");
     if (opv == NULL)
         return event_error(err, index, -1, VMSIM_EPARSE, "missing \"op\"");
-    if (!json_is_string(opv)) {
+    if (!is_string(opv)) {
         say(msg, VMSIM_EPARSE, "\"op\" must be a string, got %s", type_name(opv));
         return event_error(err, index, -1, VMSIM_EPARSE, msg);
     }
@@ -1124,6 +1177,11 @@ int vmsim__json_header(struct vmsim__reader *r, const json_t *root, bool lines,
                                         "header"
                                       : "missing \"vmsim\": 1 (the format version) at the top "
                                         "level");
+    if (big_digits(ver) != NULL)
+        return vmsim__error_set(err, VMSIM_EPARSE,
+                                "unsupported trace format version %s (\"vmsim\": this reader "
+                                "knows version 1)",
+                                big_digits(ver));
     if (!json_is_integer(ver))
         return vmsim__error_set(err, VMSIM_EPARSE,
                                 "\"vmsim\" must be the integer 1 (the format version), got %s",
@@ -1144,7 +1202,7 @@ int vmsim__json_header(struct vmsim__reader *r, const json_t *root, bool lines,
         else if (strcmp(key, "why") == 0)
             dst = &r->why;
         if (dst != NULL) {
-            if (!json_is_string(v))
+            if (!is_string(v))
                 return vmsim__error_set(err, VMSIM_EPARSE, "\"%s\" must be a string, got %s",
                                         key, type_name(v));
             free(*dst);
@@ -1171,8 +1229,8 @@ int vmsim__json_header(struct vmsim__reader *r, const json_t *root, bool lines,
 
 bool vmsim__jsonl_header_line(const char *buf, size_t len)
 {
-    json_error_t je;
-    json_t *first = json_loadb(buf, len, 0, &je);
+    vmsim_trace_error_t err;
+    json_t *first = vmsim__json_load(buf, len, 0, &err);
     /* no "vmsim" needed: the JSON Lines reader then says it is missing */
     bool yes = first != NULL && json_is_object(first) && json_object_get(first, "events") == NULL;
 
@@ -1196,54 +1254,137 @@ static bool number_char(char c)
     return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
-int vmsim__json_big_ints(const char *buf, size_t len, char **out, size_t *out_len)
+/* What a rewritten integer starts with: a quote and BIG_MARK's escape. */
+#define BIG_OPEN (sizeof("\"" BIG_MARK_JSON) - 1)
+
+/* The next integer literal from 2^63 to 2^64 - 1 outside strings, scanning
+ * buf[*at, len) from outside any string: its start, *at its end; len (and
+ * *at = len) when there is none. */
+static size_t next_big(const char *buf, size_t len, size_t *at)
 {
-    size_t found = 0, o = 0;
-    char *w = NULL;
+    bool in_string = false;
 
-    *out = NULL;
-    /* pass 0 counts the literals to quote, pass 1 copies with the quotes */
-    for (int pass = 0; pass < 2; pass++) {
-        bool in_string = false;
-
-        for (size_t i = 0; i < len; i++) {
+    for (size_t i = *at; i < len; i++) {
+        if (in_string) {
+            if (buf[i] == '\\')
+                i++; /* the escaped byte goes with it */
+            else if (buf[i] == '"')
+                in_string = false;
+        } else if (buf[i] == '"') {
+            in_string = true;
+        } else if (buf[i] >= '1' && buf[i] <= '9' && (i == 0 || !number_char(buf[i - 1]))) {
+            /* a number token: an integer unless a fraction or exponent follows */
             size_t j = i + 1;
-            bool quote = false;
 
-            if (in_string) {
-                if (buf[i] == '\\' && j < len)
-                    j++; /* the escaped byte goes with it */
-                else if (buf[i] == '"')
-                    in_string = false;
-            } else if (buf[i] == '"') {
-                in_string = true;
-            } else if (buf[i] >= '1' && buf[i] <= '9' && (i == 0 || !number_char(buf[i - 1]))) {
-                /* a number token: an integer unless a fraction or exponent follows */
-                while (j < len && buf[j] >= '0' && buf[j] <= '9')
-                    j++;
-                quote = (j == len || !number_char(buf[j])) && past_int64(buf + i, j - i);
-            }
-            if (pass == 0) {
-                found += quote;
-            } else {
-                if (quote)
-                    w[o++] = '"';
-                memcpy(w + o, buf + i, j - i);
-                o += j - i;
-                if (quote)
-                    w[o++] = '"';
+            while (j < len && buf[j] >= '0' && buf[j] <= '9')
+                j++;
+            if ((j == len || !number_char(buf[j])) && past_int64(buf + i, j - i)) {
+                *at = j;
+                return i;
             }
             i = j - 1;
         }
-        if (found == 0)
-            return 0;
-        if (pass == 0 && (w = malloc(len + 2 * found + 1)) == NULL)
-            return VMSIM_ENOMEM;
+    }
+    *at = len;
+    return len;
+}
+
+int vmsim__json_big_ints(const char *buf, size_t len, char **out, size_t *out_len)
+{
+    size_t found = 0, at = 0, from = 0, o = 0;
+    char *w;
+
+    *out = NULL;
+    while (next_big(buf, len, &at) < len)
+        found++;
+    if (found == 0)
+        return 0;
+    if ((w = malloc(len + (BIG_OPEN + 1) * found + 1)) == NULL)
+        return VMSIM_ENOMEM;
+    for (at = 0;; from = at) {
+        size_t start = next_big(buf, len, &at);
+
+        memcpy(w + o, buf + from, start - from);
+        o += start - from;
+        if (start == len)
+            break;
+        memcpy(w + o, "\"" BIG_MARK_JSON, BIG_OPEN);
+        o += BIG_OPEN;
+        memcpy(w + o, buf + start, at - start);
+        o += at - start;
+        w[o++] = '"';
     }
     w[o] = '\0';
     *out = w;
     *out_len = o;
     return 0;
+}
+
+/* The offset in buf[0, len) of offset qpos of its rewritten text. */
+static size_t unmap_big(const char *buf, size_t len, size_t qpos)
+{
+    size_t at = 0, shift = 0;
+
+    for (;;) {
+        size_t start = next_big(buf, len, &at);
+
+        if (start == len || qpos < start + shift)
+            return qpos - shift < len ? qpos - shift : len;
+        if (qpos < at + shift + BIG_OPEN + 1) {
+            /* inside the rewritten literal: the same digit, or its start */
+            size_t in = qpos - (start + shift);
+
+            return in <= BIG_OPEN ? start : start + in - BIG_OPEN < at ? start + in - BIG_OPEN : at;
+        }
+        shift += BIG_OPEN + 1;
+    }
+}
+
+/* jansson's message quotes the text near the error: a rewritten literal
+ * there goes back to its digits. */
+static void unquote_big(char *text)
+{
+    static const char open[] = "\"" BIG_MARK_JSON;
+    char *p;
+
+    while ((p = strstr(text, open)) != NULL) {
+        size_t d = strspn(p + BIG_OPEN, "0123456789");
+        bool close = p[BIG_OPEN + d] == '"';
+
+        memmove(p, p + BIG_OPEN, d);
+        memmove(p + d, p + BIG_OPEN + d + close, strlen(p + BIG_OPEN + d + close) + 1);
+    }
+}
+
+json_t *vmsim__json_load(const char *buf, size_t len, size_t flags, vmsim_trace_error_t *err)
+{
+    char *quoted = NULL;
+    size_t qlen = 0;
+    json_error_t je;
+    json_t *v;
+
+    if (vmsim__json_big_ints(buf, len, &quoted, &qlen) < 0) {
+        vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    v = json_loadb(quoted != NULL ? quoted : buf, quoted != NULL ? qlen : len, flags, &je);
+    if (v == NULL) {
+        if (quoted != NULL) {
+            size_t at = unmap_big(buf, len, je.position < 0 ? 0 : (size_t)je.position), st = at;
+
+            je.position = (int)at;
+            unquote_big(je.text);
+            /* jansson names no string near an error; it would the number */
+            while (st > 0 && buf[st - 1] >= '0' && buf[st - 1] <= '9')
+                st--;
+            if (past_int64(buf + st, at - st) && strstr(je.text, " near ") == NULL &&
+                strlen(je.text) + at - st + 9 < sizeof(je.text))
+                sprintf(je.text + strlen(je.text), " near '%.*s'", (int)(at - st), buf + st);
+        }
+        vmsim__json_syntax_error(buf, len, &je, err);
+    }
+    free(quoted);
+    return v;
 }
 
 /* ---- syntax errors ------------------------------------------------------ */
@@ -1369,7 +1510,6 @@ int vmsim__json_open(struct vmsim__input *in, struct vmsim__reader **out,
     char *text = NULL;
     const char *buf;
     size_t len = 0;
-    json_error_t je;
     int rc;
 
     if (r == NULL) {
@@ -1394,22 +1534,9 @@ int vmsim__json_open(struct vmsim__input *in, struct vmsim__reader **out,
     }
     if ((rc = vmsim__json_no_nul(buf, len, err)) < 0)
         goto fail;
-    {
-        char *quoted = NULL;
-        size_t qlen = 0;
-
-        if (vmsim__json_big_ints(buf, len, &quoted, &qlen) < 0) {
-            rc = vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
-            goto fail;
-        }
-        r->root = json_loadb(quoted != NULL ? quoted : buf, quoted != NULL ? qlen : len,
-                             JSON_REJECT_DUPLICATES, &je);
-        if (r->root == NULL)
-            rc = vmsim__json_syntax_error(quoted != NULL ? quoted : buf,
-                                          quoted != NULL ? qlen : len, &je, err);
-        free(quoted);
-        if (r->root == NULL)
-            goto fail;
+    if ((r->root = vmsim__json_load(buf, len, JSON_REJECT_DUPLICATES, err)) == NULL) {
+        rc = err->code;
+        goto fail;
     }
     free(text); /* jansson copied what it needs */
     text = NULL;

@@ -47,6 +47,12 @@ int vmsim__json_header(struct vmsim__reader *r, const json_t *root, bool lines,
 int vmsim__json_syntax_error(const char *buf, size_t len, const json_error_t *je,
                              vmsim_trace_error_t *err);
 
+/* json_loadb(buf, len, flags) reading integer literals from 2^63 to
+ * 2^64 - 1 too (vmsim__json_big_ints: a size or an address takes them, any
+ * other key finds an integer out of range). NULL on a syntax error, placed
+ * in buf (vmsim__json_syntax_error), or out of memory, with err set. */
+json_t *vmsim__json_load(const char *buf, size_t len, size_t flags, vmsim_trace_error_t *err);
+
 /* If buf holds a NUL byte, locate it in err and return VMSIM_EPARSE;
  * else 0. jansson would stop there. */
 int vmsim__json_no_nul(const char *buf, size_t len, vmsim_trace_error_t *err);

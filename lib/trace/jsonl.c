@@ -456,23 +456,13 @@ static int next_line(struct jsonl_reader *r, const char **p, size_t *n, vmsim_tr
 static int load_line(struct jsonl_reader *r, const char *p, size_t n, json_t **out,
                      vmsim_trace_error_t *err)
 {
-    json_error_t je;
     int rc = vmsim__json_no_nul(p, n, err);
 
     if (rc == 0) {
-        char *quoted = NULL;
-        size_t qlen = 0;
-
-        if (vmsim__json_big_ints(p, n, &quoted, &qlen) < 0)
-            return vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
-        if (quoted != NULL)
-            p = quoted, n = qlen;
-        *out = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
-        if (*out == NULL)
-            rc = vmsim__json_syntax_error(p, n, &je, err);
-        free(quoted);
+        *out = vmsim__json_load(p, n, JSON_REJECT_DUPLICATES, err);
         if (*out != NULL)
             return 0;
+        rc = err->code;
     }
     err->line = r->line; /* a line holds no newline: only the column counts */
     return rc;
