@@ -34,8 +34,9 @@
  * any reference string. vmsim_curve() takes a trace: it replays it once
  * with the access hook and checks that the trace is a reference string,
  * that is that a replay with a resident limit of k pages (profile
- * textbook, policy lru or opt, memory and swap large enough that only the
- * limit reclaims) faults exactly curve[k - 1] times (minflt + majflt):
+ * textbook, policy lru or opt, memory large enough that only the limit
+ * reclaims, swap for every anonymous and shmem page, which textbook does
+ * not give by default) faults exactly curve[k - 1] times (minflt + majflt):
  * the replay `vmsim replay TRACE --profile textbook --resident-limit kp
  * --policy lru|opt` with the same other overrides.
  *

@@ -671,7 +671,7 @@ static int check_model(const vmsim_t *sim, const vmsim_curve_t *c, vmsim_curve_i
     const vmsim_config_t *cfg = vmsim_config(sim);
     size_t nr = vmsim_pids(sim, NULL, 0);
     vmsim_pid_t *pids = malloc((nr ? nr : 1) * sizeof(*pids));
-    uint64_t minflt = 0, majflt = 0, resident;
+    uint64_t minflt = 0, majflt = 0, resident, swapped;
     vmsim_pid_t forked = 0;
 
     if (pids == NULL)
@@ -720,6 +720,16 @@ static int check_model(const vmsim_t *sim, const vmsim_curve_t *c, vmsim_curve_i
                                 "brought in by read() or readahead); sweep it with replays "
                                 "instead",
                                 resident, (uint64_t)c->pages);
+    swapped = vmstat(sim, "nr_anon_pages") + vmstat(sim, "nr_shmem");
+    if (swapped > cfg->swap / VMSIM_PAGE_SIZE)
+        /* at a limit of k pages, the others wait in swap: without room
+         * there the replay's reclaim would fail and OOM-kill instead */
+        return vmsim__error_set(err, VMSIM_ENOTSUP,
+                                "no one-pass curve: swap (%" PRIu64 " bytes) cannot hold the "
+                                "trace's %" PRIu64 " anonymous and shmem pages, so a replay at a "
+                                "small resident limit would OOM-kill rather than swap; give "
+                                "--swap %" PRIu64 "p or more (the textbook profile has none)",
+                                cfg->swap, swapped, swapped);
     if (cfg->page_cluster != 0)
         return vmsim__error_set(err, VMSIM_ENOTSUP,
                                 "no one-pass curve: swap readahead (page_cluster %d) brings "

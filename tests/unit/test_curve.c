@@ -467,6 +467,10 @@ static void test_refused(void **state)
                    "{\"op\": \"munmap\", \"addr\": \"a\", \"len\": \"2p\"}",
          "user pages are resident at the end"},
         {"small", "{\"op\": \"touch\", \"addr\": \"a\", \"len\": \"64p\"}", "is too small"},
+        /* 64 anonymous pages, swap for 63: at a limit of one page the
+         * replay would be OOM-killed (hand count) */
+        {"noswap", "{\"op\": \"touch\", \"addr\": \"a\", \"len\": \"64p\"}",
+         "swap (258048 bytes) cannot hold the trace's 64 anonymous and shmem pages"},
     };
     char path[512];
 
@@ -481,9 +485,10 @@ static void test_refused(void **state)
         f = fopen(path, "w");
         assert_non_null(f);
         fprintf(f, "{\"vmsim\": 1, \"system\": {\"profile\": \"textbook\", \"memory\": \"%s\", "
-                   "\"swap\": \"1MiB\"}, \"events\": [{\"op\": \"mmap\", \"len\": \"64p\", "
+                   "\"swap\": \"%s\"}, \"events\": [{\"op\": \"mmap\", \"len\": \"64p\", "
                    "\"prot\": \"rw\", \"flags\": \"private|anonymous\", \"as\": \"a\"}, %s]}\n",
-                strcmp(cases[i].name, "small") == 0 ? "64KiB" : "16MiB", cases[i].events);
+                strcmp(cases[i].name, "small") == 0 ? "64KiB" : "16MiB",
+                strcmp(cases[i].name, "noswap") == 0 ? "63p" : "1MiB", cases[i].events);
         assert_int_equal(fclose(f), 0);
         assert_int_equal(vmsim_curve(path, NULL, VMSIM_CURVE_LRU, &m, &n, &err),
                          VMSIM_REPLAY_BAD_TRACE);
@@ -502,7 +507,8 @@ static void test_refused(void **state)
         FILE *f = fopen(path, "w");
 
         assert_non_null(f);
-        fprintf(f, "{\"vmsim\": 1, \"system\": {\"memory\": \"16MiB\"}, \"events\": ["
+        fprintf(f, "{\"vmsim\": 1, \"system\": {\"memory\": \"16MiB\", \"swap\": \"2p\"}, "
+                   "\"events\": ["
                    "{\"op\": \"mmap\", \"len\": \"4p\", \"prot\": \"rw\", "
                    "\"flags\": \"private|anonymous\", \"as\": \"a\"}, "
                    "{\"op\": \"refs\", \"base\": \"a\", \"pages\": [0, 1], \"access\": \"r\"}, "
