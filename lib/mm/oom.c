@@ -120,6 +120,12 @@ int vmsim__out_of_memory(struct vmsim *sim, bool memcg)
         victim = p;
     }
     if (victim == NULL) {
+        vmsim__kmsg(sim, "Out of memory and no killable processes...");
+        if (memcg && sim->swap_draining)
+            /* out_of_memory() panics only outside a memcg: a limit's
+             * charge just fails, and swapoff gives up with ENOMEM (a
+             * fault would retry forever on Linux: here that is the panic) */
+            return VMSIM_EOOM;
         panic(sim, "System is deadlocked on memory");
         return VMSIM_EPANIC;
     }

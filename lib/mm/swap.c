@@ -411,6 +411,8 @@ static int unuse_mm(struct vmsim *sim, struct vmsim__proc *p)
                 p->oom_killed = true;
                 return 0;
             }
+            if (err == VMSIM_EOOM)
+                return 0; /* the limit's OOM found no one: swapoff fails */
             if (err < 0)
                 return err;
             v = &mm->vmas[i];
@@ -473,6 +475,8 @@ static int swapoff_drain(struct vmsim *sim)
             if (err == 0 && major)
                 sim->vmstat[VMSIM_VMSTAT_PGMAJFAULT]--; /* not a fault */
             vmsim__file_release_if_unused(sim, (uint32_t)id);
+            if (err == VMSIM_EOOM)
+                return 0; /* the limit's OOM found no one: swapoff fails */
             if (err < 0)
                 return err;
             if (sim->files[id] == NULL)
