@@ -123,8 +123,9 @@ static int sniff(struct vmsim__input *in, bool jsonl_name, const char **format,
     /* lackey: a line of the first 64 KiB that starts like valgrind's or
      * a record (the traced program's own output may come first); or a
      * first line that starts like a record but for its spacing (no JSON
-     * starts so), which the lackey reader then reports */
-    for (size_t k = line_start; k < in->len - in->pos;) {
+     * starts so), which the lackey reader then reports. The buffer may
+     * hold more than 64 KiB: lines that start past it do not count. */
+    for (size_t k = line_start; k < in->len - in->pos && k < SNIFF_SIZE;) {
         const char *nl = memchr(p + k, '\n', in->len - in->pos - k);
 
         if (lackey_start(p + k, in->len - in->pos - k) ||

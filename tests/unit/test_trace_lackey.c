@@ -372,6 +372,41 @@ static void test_map_count_limit_is_an_error(void **state)
     test_sim_free(sim);
 }
 
+/* A lackey trace is recognised by a record in its first 64 KiB
+ * (TRACE_FORMAT.md; the traced program's output may come first): a
+ * record that starts at byte 65520 counts, one at byte 65536 does not, so
+ * the file is then taken for JSON and is a syntax error. */
+static void test_detected_in_first_64k(void **state)
+{
+    static const char out_line[] = "program output.\n"; /* 16 bytes */
+    size_t cap = 70000;
+    char *text = malloc(cap), path[512], line[1024];
+    vmsim_t *sim = NULL;
+
+    (void)state;
+    assert_non_null(text);
+    for (unsigned lines = 4095; lines <= 4096; lines++) {
+        size_t len = 0;
+
+        for (unsigned i = 0; i < lines; i++)
+            len += (size_t)snprintf(text + len, cap - len, "%s", out_line);
+        len += (size_t)snprintf(text + len, cap - len, " S 04000000,4\n");
+        tt_write("late.lackey", text, len, path, sizeof(path));
+        sim = NULL;
+        if (lines == 4095) {
+            assert_int_equal(tt_replay(path, NULL, &sim, line, sizeof(line)), VMSIM_REPLAY_OK);
+            assert_int_equal(test_info(sim, 1).minflt, 1);
+        } else {
+            assert_int_equal(tt_replay(path, NULL, &sim, line, sizeof(line)),
+                             VMSIM_REPLAY_BAD_TRACE);
+            assert_non_null(strstr(line, "late.lackey:1:1: "));
+        }
+        if (sim != NULL)
+            test_sim_free(sim);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_implicit_mappings_never_fail),
         cmocka_unit_test(test_death_ends_the_trace),
         cmocka_unit_test(test_map_count_limit_is_an_error),
+        cmocka_unit_test(test_detected_in_first_64k),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
