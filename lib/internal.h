@@ -384,6 +384,7 @@ struct vmsim {
     void (*touch)(void *, struct vmsim_policy_ctx *, vmsim_pfn_t, vmsim_access_kind);
     bool wants_touch;           /* touch != NULL || last_access != NULL: hits are reported */
     vmsim_pfn_t (*peek)(const void *); /* the built-in policy's next candidate, or NULL */
+    void (*prefetch)(const void *, vmsim_pfn_t, int); /* its touch's prefetch, or NULL */
     /* the PTE table of the last prefetch (reclaim.c), only ever an
      * address to prefetch, forgotten when that table is freed */
     const struct vmsim__mm *pf_mm;

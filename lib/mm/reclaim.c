@@ -239,6 +239,7 @@ int vmsim__policy_init(struct vmsim *sim)
     }
     sim->policy = ops;
     sim->peek = vmsim__policy_peek_fn(ops);
+    sim->prefetch = vmsim__policy_prefetch_fn(ops);
     return 0;
 }
 
@@ -248,6 +249,7 @@ void vmsim__policy_destroy(struct vmsim *sim)
         sim->policy->destroy(sim->policy_state);
     sim->policy = NULL;
     sim->peek = NULL;
+    sim->prefetch = NULL;
     vmsim__free(sim, sim->pctx);
     sim->pctx = NULL;
     vmsim__free(sim, sim->last_access);

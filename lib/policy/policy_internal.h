@@ -45,4 +45,16 @@ vmsim_pfn_t vmsim__fifo_peek(const void *state);
 vmsim_pfn_t vmsim__lru_peek(const void *state);
 vmsim_pfn_t vmsim__clock_peek(const void *state);
 
+/*
+ * A prefetch function starts loading what the built-in policy's touch of
+ * frame pfn will write, some accesses before it comes (vmsim_access_batch
+ * knows the frames of the accesses ahead from their page-table entries):
+ * stage 0 its own entry, stage 1, later, the entries its touch will
+ * relink (stage 1 reads the entry stage 0 loaded). A hint, read without
+ * side effects, as a peek. NULL for policies without one (all but lru).
+ */
+typedef void vmsim_policy_prefetch_fn(const void *state, vmsim_pfn_t pfn, int stage);
+vmsim_policy_prefetch_fn *vmsim__policy_prefetch_fn(const vmsim_policy_ops_t *ops);
+void vmsim__lru_prefetch(const void *state, vmsim_pfn_t pfn, int stage);
+
 #endif /* VMSIM_POLICY_INTERNAL_H */

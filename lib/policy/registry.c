@@ -47,6 +47,11 @@ vmsim_policy_peek_fn *vmsim__policy_peek_fn(const vmsim_policy_ops_t *ops)
     return NULL;
 }
 
+vmsim_policy_prefetch_fn *vmsim__policy_prefetch_fn(const vmsim_policy_ops_t *ops)
+{
+    return ops == &vmsim__policy_lru ? vmsim__lru_prefetch : NULL;
+}
+
 int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,
                         const char **params)
 {
