@@ -98,17 +98,8 @@ vmsim_pfn_t vmsim__lru_peek(const void *state)
 void vmsim__lru_prefetch(const void *state, vmsim_pfn_t pfn, int stage)
 {
     const struct lru *l = state;
-    const struct pfn_link *k = &l->order.link[pfn];
 
-    if (stage == 0) {
-        __builtin_prefetch(k, 1);
-        return;
-    }
-    /* the neighbours touch() will relink, as they are now */
-    if (k->next != PFN_NIL)
-        __builtin_prefetch(&l->order.link[k->next], 1);
-    if (k->prev != PFN_NIL)
-        __builtin_prefetch(&l->order.link[k->prev], 1);
+    pfn_list_prefetch(&l->order, (uint32_t)pfn, stage);
 }
 
 const vmsim_policy_ops_t vmsim__policy_lru = {

@@ -60,4 +60,20 @@ static inline void pfn_list_unlink(struct pfn_list *pl, uint32_t f)
         pl->tail = p;
 }
 
+/* Start loading frame f's links (stage 0), or, once they are in the
+ * cache, its neighbours' (stage 1), which unlinking f will write. */
+static inline void pfn_list_prefetch(const struct pfn_list *pl, uint32_t f, int stage)
+{
+    const struct pfn_link *k = &pl->link[f];
+
+    if (stage == 0) {
+        __builtin_prefetch(k, 1);
+        return;
+    }
+    if (k->next != PFN_NIL)
+        __builtin_prefetch(&pl->link[k->next], 1);
+    if (k->prev != PFN_NIL)
+        __builtin_prefetch(&pl->link[k->prev], 1);
+}
+
 #endif /* VMSIM_POLICY_PFNLIST_H */
