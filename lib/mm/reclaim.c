@@ -537,11 +537,13 @@ static void prefetch_next_victim(struct vmsim *sim)
 {
     const struct vmsim__proc *p = sim->last_proc;
     const struct vmsim__frame *f;
-    vmsim_pfn_t pfn;
+    vmsim_pfn_t pfn, next;
 
     if (sim->peek == NULL || p == NULL || p->mm == NULL)
         return;
-    pfn = sim->peek(sim->policy_state);
+    pfn = sim->peek(sim->policy_state, &next);
+    if (next < sim->nr_frames)
+        __builtin_prefetch(pfn_frame(sim, next)); /* read here after the next eviction */
     if (pfn >= sim->nr_frames)
         return;
     f = pfn_frame(sim, pfn);

@@ -143,10 +143,11 @@ static int clock_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t
     return 0;
 }
 
-vmsim_pfn_t vmsim__clock_peek(const void *state)
+vmsim_pfn_t vmsim__clock_peek(const void *state, vmsim_pfn_t *next)
 {
     const struct clock *c = state;
 
+    *next = UINT64_MAX; /* the hand's links are not in the cache */
     return c->hand != NIL ? c->hand : UINT64_MAX;
 }
 

@@ -72,11 +72,11 @@ static int fifo_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t 
     return VMSIM_EOOM;
 }
 
-vmsim_pfn_t vmsim__fifo_peek(const void *state)
+vmsim_pfn_t vmsim__fifo_peek(const void *state, vmsim_pfn_t *next)
 {
     const struct fifo *q = state;
 
-    return q->q.head != PFN_NIL ? q->q.head : UINT64_MAX;
+    return pfn_list_peek(&q->q, next);
 }
 
 const vmsim_policy_ops_t vmsim__policy_fifo = {

@@ -76,4 +76,22 @@ static inline void pfn_list_prefetch(const struct pfn_list *pl, uint32_t f, int 
         __builtin_prefetch(&pl->link[k->prev], 1);
 }
 
+/* A peek at the head (UINT64_MAX when empty) and, in *next, the frame
+ * after it, whose links are prefetched: the head's own are in the cache,
+ * prefetched so by the last peek (it was the frame after the head then). */
+static inline uint64_t pfn_list_peek(const struct pfn_list *pl, uint64_t *next)
+{
+    uint32_t h = pl->head, n;
+
+    *next = UINT64_MAX;
+    if (h == PFN_NIL)
+        return UINT64_MAX;
+    n = pl->link[h].next;
+    if (n != PFN_NIL) {
+        __builtin_prefetch(&pl->link[n], 1);
+        *next = n;
+    }
+    return h;
+}
+
 #endif /* VMSIM_POLICY_PFNLIST_H */

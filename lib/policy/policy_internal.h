@@ -32,18 +32,21 @@ int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,
 
 /*
  * A peek function returns the frame a built-in policy will look at first
- * in its next select_victim, or UINT64_MAX when it has none. A hint, read
- * without side effects: the core prefetches that page's entry while other
- * work goes on, so that the next eviction does not wait for it (the
- * victim's page-table entry is a host cache miss on a large address
- * space). Nothing may depend on it being right. vmsim__policy_peek_fn()
- * is NULL for policies without one (OPT, random, linux, a user's).
+ * in its next select_victim, or UINT64_MAX when it has none, and in *next
+ * the one it would look at after that when it knows it without a host
+ * cache miss (else UINT64_MAX). A hint, read without side effects: the
+ * core prefetches that page's entry while other work goes on, so that
+ * the next eviction does not wait for it (the victim's page-table entry
+ * is a host cache miss on a large address space), and the frame of *next,
+ * whose entry it will prefetch after the next eviction. Nothing may
+ * depend on it being right. vmsim__policy_peek_fn() is NULL for policies
+ * without one (OPT, random, linux, a user's).
  */
-typedef vmsim_pfn_t vmsim_policy_peek_fn(const void *state);
+typedef vmsim_pfn_t vmsim_policy_peek_fn(const void *state, vmsim_pfn_t *next);
 vmsim_policy_peek_fn *vmsim__policy_peek_fn(const vmsim_policy_ops_t *ops);
-vmsim_pfn_t vmsim__fifo_peek(const void *state);
-vmsim_pfn_t vmsim__lru_peek(const void *state);
-vmsim_pfn_t vmsim__clock_peek(const void *state);
+vmsim_pfn_t vmsim__fifo_peek(const void *state, vmsim_pfn_t *next);
+vmsim_pfn_t vmsim__lru_peek(const void *state, vmsim_pfn_t *next);
+vmsim_pfn_t vmsim__clock_peek(const void *state, vmsim_pfn_t *next);
 
 /*
  * A prefetch function starts loading what the built-in policy's touch of

@@ -854,6 +854,8 @@ static void test_clock_hand(void **state)
  * The core's prefetch hint (vmsim__policy_peek_fn): the frame the next
  * select_victim looks at first, read without side effects. fifo and lru
  * take it when nothing is pinned; clock takes it when its bit is clear.
+ * fifo and lru also name the frame after it, the next peek's once the
+ * first is gone; clock names none.
  */
 static void test_peek(void **state)
 {
@@ -869,8 +871,11 @@ static void test_peek(void **state)
         vmsim_policy_peek_fn *peek = vmsim__policy_peek_fn(d.ops);
         uint64_t rng = 777, checked = 0;
 
+        vmsim_pfn_t next, again;
+
         assert_non_null(peek);
-        assert_true(peek(d.state) == UINT64_MAX); /* nothing admitted */
+        assert_true(peek(d.state, &next) == UINT64_MAX); /* nothing admitted */
+        assert_true(next == UINT64_MAX);
         for (int step = 0; step < 20000; step++) {
             uint32_t f = (uint32_t)(splitmix64(&rng) % nr), v = NIL;
             unsigned op = (unsigned)(splitmix64(&rng) % 10);
@@ -884,14 +889,18 @@ static void test_peek(void **state)
                 if (d.ctx->admitted[f])
                     drv_touch(&d, f);
             } else {
-                p = peek(d.state);
+                p = peek(d.state, &next);
                 if (p == UINT64_MAX) {
                     assert_int_equal(drv_select(&d, &v), VMSIM_EOOM);
                     continue;
                 }
                 assert_true(p < nr && d.ctx->admitted[p]);
-                assert_true(peek(d.state) == p); /* no side effect */
+                assert_true(peek(d.state, &again) == p && again == next); /* no side effect */
                 clock = strcmp(names[i], "clock") == 0;
+                if (clock)
+                    assert_true(next == UINT64_MAX); /* it does not know one cheaply */
+                else
+                    assert_true(next == UINT64_MAX || (next < nr && d.ctx->admitted[next]));
                 if (clock && op == 9)
                     d.ctx->accessed[p] = false; /* the hand's frame goes */
                 assert_int_equal(drv_select(&d, &v), 0);
@@ -900,6 +909,9 @@ static void test_peek(void **state)
                     checked++;
                 }
                 drv_forget(&d, v);
+                /* fifo, lru: the frame after the victim is the next peek's */
+                if (!clock && next != UINT64_MAX)
+                    assert_true(peek(d.state, &again) == next);
             }
         }
         assert_true(checked > 500);
