@@ -383,7 +383,7 @@ struct vmsim {
     int64_t tlb_asid;           /* the address space the TLB runs, -1: none yet */
     void (*touch)(void *, struct vmsim_policy_ctx *, vmsim_pfn_t, vmsim_access_kind);
     bool wants_touch;           /* touch != NULL || last_access != NULL: hits are reported */
-    vmsim_pfn_t (*peek)(const void *, vmsim_pfn_t *); /* the built-in policy's next candidate, or NULL */
+    unsigned (*peek)(const void *, vmsim_pfn_t *, vmsim_pfn_t *); /* next candidates, or NULL */
     void (*prefetch)(const void *, vmsim_pfn_t, int); /* its touch's prefetch, or NULL */
     /* the PTE table of the last prefetch (reclaim.c), only ever an
      * address to prefetch, forgotten when that table is freed */

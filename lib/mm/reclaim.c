@@ -526,34 +526,39 @@ int vmsim__evict(struct vmsim *sim, vmsim_pfn_t pfn, bool direct)
 }
 
 /*
- * Start loading the page-table entry of the page the policy will most
- * likely take next (sim->peek), for an anonymous page of the process
- * that ran last: when that eviction comes, its entry is in the host's
- * cache instead of a miss the whole miss path waits for. A hint: a wrong
+ * Start loading the page-table entries of the pages the policy will most
+ * likely examine next (sim->peek), anonymous pages of the process that
+ * ran last: when that eviction comes, they are in the host's cache
+ * instead of misses the whole miss path waits for; and the frame of the
+ * one after them, whose entry the next call prefetches. A hint: a wrong
  * guess costs a walk of cached upper levels, and a victim in the same
  * 2 MiB as the last one (a sequential sweep) not even that.
  */
 static void prefetch_next_victim(struct vmsim *sim)
 {
     const struct vmsim__proc *p = sim->last_proc;
-    const struct vmsim__frame *f;
-    vmsim_pfn_t pfn, next;
+    vmsim_pfn_t look[2], later;
+    unsigned n;
 
     if (sim->peek == NULL || p == NULL || p->mm == NULL)
         return;
-    pfn = sim->peek(sim->policy_state, &next);
-    if (next < sim->nr_frames)
-        __builtin_prefetch(pfn_frame(sim, next)); /* read here after the next eviction */
-    if (pfn >= sim->nr_frames)
-        return;
-    f = pfn_frame(sim, pfn);
-    if ((f->flags & (PG_ANON | PG_SHMEM)) != PG_ANON)
-        return;
-    if (sim->pf_mm != p->mm) {
-        sim->pf_mm = p->mm;
-        sim->pf_region = UINT64_MAX; /* no canonical va >> PMD_SHIFT */
+    n = sim->peek(sim->policy_state, look, &later);
+    if (later < sim->nr_frames)
+        __builtin_prefetch(pfn_frame(sim, later)); /* read here after the next eviction */
+    for (unsigned i = 0; i < n; i++) {
+        const struct vmsim__frame *f;
+
+        if (look[i] >= sim->nr_frames)
+            return;
+        f = pfn_frame(sim, look[i]);
+        if ((f->flags & (PG_ANON | PG_SHMEM)) != PG_ANON)
+            continue;
+        if (sim->pf_mm != p->mm) {
+            sim->pf_mm = p->mm;
+            sim->pf_region = UINT64_MAX; /* no canonical va >> PMD_SHIFT */
+        }
+        pt_prefetch(sim, p->mm, f->index << PAGE_SHIFT, &sim->pf_region, &sim->pf_table);
     }
-    pt_prefetch(sim, p->mm, f->index << PAGE_SHIFT, &sim->pf_region, &sim->pf_table);
 }
 
 /* Reclaim up to nr pages. Returns how many went. */

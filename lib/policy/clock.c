@@ -143,12 +143,25 @@ static int clock_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t
     return 0;
 }
 
-vmsim_pfn_t vmsim__clock_peek(const void *state, vmsim_pfn_t *next)
+unsigned vmsim__clock_peek(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later)
 {
     const struct clock *c = state;
+    uint32_t n;
 
-    *next = UINT64_MAX; /* the hand's links are not in the cache */
-    return c->hand != NIL ? c->hand : UINT64_MAX;
+    *later = UINT64_MAX;
+    if (c->hand == NIL)
+        return 0;
+    /* The hand's links are in the cache (the last eviction's forget and
+     * the admission behind the hand wrote them). An evicted frame takes
+     * the new page in its place in the ring, so the ring keeps the order
+     * of the first faults, mostly consecutive frames: the next frame's
+     * links and frame are in the cache too, or soon. */
+    look[0] = c->hand;
+    n = c->link[c->hand].next;
+    if (n == c->hand)
+        return 1;
+    look[1] = n;
+    return 2;
 }
 
 const vmsim_policy_ops_t vmsim__policy_clock = {

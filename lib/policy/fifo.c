@@ -72,11 +72,11 @@ static int fifo_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t 
     return VMSIM_EOOM;
 }
 
-vmsim_pfn_t vmsim__fifo_peek(const void *state, vmsim_pfn_t *next)
+unsigned vmsim__fifo_peek(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later)
 {
     const struct fifo *q = state;
 
-    return pfn_list_peek(&q->q, next);
+    return pfn_list_peek(&q->q, look, later);
 }
 
 const vmsim_policy_ops_t vmsim__policy_fifo = {

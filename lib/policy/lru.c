@@ -88,11 +88,11 @@ static int lru_select_victim(void *state, vmsim_policy_ctx_t *ctx, vmsim_pfn_t *
     return VMSIM_EOOM;
 }
 
-vmsim_pfn_t vmsim__lru_peek(const void *state, vmsim_pfn_t *next)
+unsigned vmsim__lru_peek(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later)
 {
     const struct lru *l = state;
 
-    return pfn_list_peek(&l->order, next);
+    return pfn_list_peek(&l->order, look, later);
 }
 
 void vmsim__lru_prefetch(const void *state, vmsim_pfn_t pfn, int stage)

@@ -76,22 +76,23 @@ static inline void pfn_list_prefetch(const struct pfn_list *pl, uint32_t f, int 
         __builtin_prefetch(&pl->link[k->prev], 1);
 }
 
-/* A peek at the head (UINT64_MAX when empty) and, in *next, the frame
- * after it, whose links are prefetched: the head's own are in the cache,
- * prefetched so by the last peek (it was the frame after the head then). */
-static inline uint64_t pfn_list_peek(const struct pfn_list *pl, uint64_t *next)
+/* A policy's peek (policy_internal.h) at a list's head: look[0] the head,
+ * *later the frame after it, whose links are prefetched (the head's own
+ * are in the cache: the last peek prefetched them, when it was *later). */
+static inline unsigned pfn_list_peek(const struct pfn_list *pl, uint64_t look[2], uint64_t *later)
 {
     uint32_t h = pl->head, n;
 
-    *next = UINT64_MAX;
+    *later = UINT64_MAX;
     if (h == PFN_NIL)
-        return UINT64_MAX;
+        return 0;
+    look[0] = h;
     n = pl->link[h].next;
     if (n != PFN_NIL) {
         __builtin_prefetch(&pl->link[n], 1);
-        *next = n;
+        *later = n;
     }
-    return h;
+    return 1;
 }
 
 #endif /* VMSIM_POLICY_PFNLIST_H */

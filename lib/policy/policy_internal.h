@@ -31,22 +31,26 @@ int vmsim__policy_parse(const char *spec, const vmsim_policy_ops_t **ops,
                         const char **params);
 
 /*
- * A peek function returns the frame a built-in policy will look at first
- * in its next select_victim, or UINT64_MAX when it has none, and in *next
- * the one it would look at after that when it knows it without a host
- * cache miss (else UINT64_MAX). A hint, read without side effects: the
- * core prefetches that page's entry while other work goes on, so that
- * the next eviction does not wait for it (the victim's page-table entry
- * is a host cache miss on a large address space), and the frame of *next,
- * whose entry it will prefetch after the next eviction. Nothing may
- * depend on it being right. vmsim__policy_peek_fn() is NULL for policies
- * without one (OPT, random, linux, a user's).
+ * A peek function names the frames a built-in policy's next select_victim
+ * will most likely examine, in order, in look[0 .. n) (n, at most 2, is
+ * the return value; 0 when it has none): the head of fifo's and lru's
+ * lists; clock's hand and the frame after it (in the steady state its
+ * hand clears one accessed bit, a page's first since its fault, and takes
+ * the next frame). In *later, the frame it would examine after those,
+ * when it knows it without a host cache miss (else UINT64_MAX). A hint,
+ * read without side effects: the core prefetches the entries of look[]'s
+ * pages while other work goes on, so that the next eviction does not
+ * wait for them (a victim's page-table entry is a host cache miss on a
+ * large address space), and the frame of *later, whose entry it will
+ * prefetch after the next eviction. Nothing may depend on it being right.
+ * vmsim__policy_peek_fn() is NULL for policies without one (OPT, random,
+ * linux, a user's).
  */
-typedef vmsim_pfn_t vmsim_policy_peek_fn(const void *state, vmsim_pfn_t *next);
+typedef unsigned vmsim_policy_peek_fn(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later);
 vmsim_policy_peek_fn *vmsim__policy_peek_fn(const vmsim_policy_ops_t *ops);
-vmsim_pfn_t vmsim__fifo_peek(const void *state, vmsim_pfn_t *next);
-vmsim_pfn_t vmsim__lru_peek(const void *state, vmsim_pfn_t *next);
-vmsim_pfn_t vmsim__clock_peek(const void *state, vmsim_pfn_t *next);
+unsigned vmsim__fifo_peek(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later);
+unsigned vmsim__lru_peek(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later);
+unsigned vmsim__clock_peek(const void *state, vmsim_pfn_t look[2], vmsim_pfn_t *later);
 
 /*
  * A prefetch function starts loading what the built-in policy's touch of
