@@ -32,23 +32,30 @@
 
 /*
  * jansson holds an integer in an int64. Integer literals from 2^63 to
- * 2^64 - 1 reach it as strings of their digits behind BIG_MARK (see
- * vmsim__json_big_ints): a size or an address reads them as the number,
- * every other key sees an integer (out of range), never a string.
+ * 2^64 - 1 reach it as strings of their digits behind BIG_MARK, a NUL
+ * (see vmsim__json_big_ints): a size or an address reads them as the
+ * number, every other key sees an integer (out of range), never a string.
+ * No string of a trace can start so: a trace's \u0000 is an error (the
+ * text is then parsed as it is, without JSON_ALLOW_NUL, and jansson says
+ * so), and a raw NUL byte is one before that (vmsim__json_no_nul).
  */
-#define BIG_MARK '\x01'
-#define BIG_MARK_JSON "\\u0001" /* BIG_MARK as the rewritten text holds it */
+#define BIG_MARK '\0'
+#define BIG_MARK_JSON "\\u0000" /* BIG_MARK as the rewritten text holds it */
+
+static bool past_int64(const char *d, size_t n);
 
 /* The digits of a rewritten big integer, or NULL when v is none. */
 static const char *big_digits(const json_t *v)
 {
     const char *s;
+    size_t n;
 
     if (!json_is_string(v))
         return NULL;
     s = json_string_value(v);
-    return s[0] == BIG_MARK && json_string_length(v) > 1 &&
-                   strspn(s + 1, "0123456789") == json_string_length(v) - 1
+    n = json_string_length(v);
+    return n > 1 && s[0] == BIG_MARK && strspn(s + 1, "0123456789") == n - 1 &&
+                   past_int64(s + 1, n - 1)
                ? s + 1
                : NULL;
 }
@@ -1257,28 +1264,41 @@ static bool number_char(char c)
 /* What a rewritten integer starts with: a quote and BIG_MARK's escape. */
 #define BIG_OPEN (sizeof("\"" BIG_MARK_JSON) - 1)
 
-/* The next integer literal from 2^63 to 2^64 - 1 outside strings, scanning
- * buf[*at, len) from outside any string: its start, *at its end; len (and
- * *at = len) when there is none. */
-static size_t next_big(const char *buf, size_t len, size_t *at)
+/* Whether buf[i, len) starts with the escape \u0000. */
+static bool nul_escape(const char *buf, size_t len, size_t i)
+{
+    return len - i >= 6 && memcmp(buf + i, "\\u0000", 6) == 0;
+}
+
+/* The next integer literal from 2^63 to 2^64 - 1 outside strings and in a
+ * value's place (not an object's key, which is a syntax error to leave to
+ * jansson), scanning buf[*at, len) from outside any string: its start, *at
+ * its end; len (and *at = len) when there is none. *nul is set when a
+ * string on the way holds \u0000. */
+static size_t next_big(const char *buf, size_t len, size_t *at, bool *nul)
 {
     bool in_string = false;
 
     for (size_t i = *at; i < len; i++) {
         if (in_string) {
-            if (buf[i] == '\\')
+            if (buf[i] == '\\') {
+                *nul |= nul_escape(buf, len, i);
                 i++; /* the escaped byte goes with it */
-            else if (buf[i] == '"')
+            } else if (buf[i] == '"') {
                 in_string = false;
+            }
         } else if (buf[i] == '"') {
             in_string = true;
         } else if (buf[i] >= '1' && buf[i] <= '9' && (i == 0 || !number_char(buf[i - 1]))) {
             /* a number token: an integer unless a fraction or exponent follows */
-            size_t j = i + 1;
+            size_t j = i + 1, k;
 
             while (j < len && buf[j] >= '0' && buf[j] <= '9')
                 j++;
-            if ((j == len || !number_char(buf[j])) && past_int64(buf + i, j - i)) {
+            for (k = j; k < len && is_ws(buf[k]); k++)
+                ;
+            if ((j == len || !number_char(buf[j])) && (k == len || buf[k] != ':') &&
+                past_int64(buf + i, j - i)) {
                 *at = j;
                 return i;
             }
@@ -1292,17 +1312,18 @@ static size_t next_big(const char *buf, size_t len, size_t *at)
 int vmsim__json_big_ints(const char *buf, size_t len, char **out, size_t *out_len)
 {
     size_t found = 0, at = 0, from = 0, o = 0;
+    bool nul = false;
     char *w;
 
     *out = NULL;
-    while (next_big(buf, len, &at) < len)
+    while (next_big(buf, len, &at, &nul) < len)
         found++;
-    if (found == 0)
-        return 0;
+    if (found == 0 || nul)
+        return 0; /* nothing to do, or a \u0000 of its own: jansson's error */
     if ((w = malloc(len + (BIG_OPEN + 1) * found + 1)) == NULL)
         return VMSIM_ENOMEM;
     for (at = 0;; from = at) {
-        size_t start = next_big(buf, len, &at);
+        size_t start = next_big(buf, len, &at, &nul);
 
         memcpy(w + o, buf + from, start - from);
         o += start - from;
@@ -1324,9 +1345,10 @@ int vmsim__json_big_ints(const char *buf, size_t len, char **out, size_t *out_le
 static size_t unmap_big(const char *buf, size_t len, size_t qpos)
 {
     size_t at = 0, shift = 0;
+    bool nul = false;
 
     for (;;) {
-        size_t start = next_big(buf, len, &at);
+        size_t start = next_big(buf, len, &at, &nul);
 
         if (start == len || qpos < start + shift)
             return qpos - shift < len ? qpos - shift : len;
@@ -1367,7 +1389,9 @@ json_t *vmsim__json_load(const char *buf, size_t len, size_t flags, vmsim_trace_
         vmsim__error_set(err, VMSIM_ENOMEM, "out of memory");
         return NULL;
     }
-    v = json_loadb(quoted != NULL ? quoted : buf, quoted != NULL ? qlen : len, flags, &je);
+    /* the marks are \u0000s: allowed then, and only then */
+    v = json_loadb(quoted != NULL ? quoted : buf, quoted != NULL ? qlen : len,
+                   quoted != NULL ? flags | JSON_ALLOW_NUL : flags, &je);
     if (v == NULL) {
         if (quoted != NULL) {
             size_t at = unmap_big(buf, len, je.position < 0 ? 0 : (size_t)je.position), st = at;

@@ -526,7 +526,7 @@ bool vmsim__vmtr_magic(const char *buf, size_t len);
 bool vmsim__jsonl_header_line(const char *buf, size_t len);
 /* jansson holds an integer in an int64: buf[0, len) with every integer
  * literal from 2^63 to 2^64 - 1 (outside strings) written as a string of
- * its digits behind a mark, "\u0001DIGITS", which a size or an address
+ * its digits behind a mark, "\u0000DIGITS", which a size or an address
  * reads as the number and every other key as an integer (never as a
  * string). *out is a new NUL-terminated buffer of *out_len bytes to parse
  * instead, or NULL when there is none. Returns 0 or VMSIM_ENOMEM (json.c;

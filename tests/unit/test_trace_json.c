@@ -86,6 +86,12 @@ static void test_syntax_errors(void **state)
          "t.json:1:96: unexpected token near ','"},
         {"{\"vmsim\": 1, \"events\": [18446744073709551615 9223372036854775808]}",
          "t.json:1:46: ']' expected near '9223372036854775808'"},
+        /* not a key, and not past a \u0000 of the trace's own */
+        {"{\"vmsim\": 1, 18446744073709551615: 2, \"events\": []}",
+         "t.json:1:14: too big integer (overflows 64 bits; give large values as strings) near "
+         "'18446744073709551615'"}, /* jansson's words for a number where a key goes */
+        {"{\"vmsim\": 1, \"name\": \"\\u0000\", \"events\": [18446744073709551615]}",
+         "t.json:1:22: \\u0000 is not allowed in a string near '\"\\u0000\"'"},
     };
 
     (void)state;
@@ -206,6 +212,10 @@ static void test_event_errors(void **state)
          "t.json: event 1 (op \"w\"): \"pid\": 9223372036854775808 is out of range 1..4194304"},
         {DOC("{\"op\": 18446744073709551615}"),
          "t.json: event 1: \"op\" must be a string, got an integer"},
+        /* a string of the trace's that looks like the mark is a string */
+        {DOC("{\"op\": \"munmap\", \"addr\": 4096, \"len\": \"\\u000118446744073709551615\"}"),
+         "t.json: event 1 (op \"munmap\"): \"len\": bad size \"\\x0118446744073709551615\": "
+         "expected a number, e.g. 4096, \"4KiB\" or \"2p\""},
         {DOC("{\"op\": \"mmap\", \"len\": 4096, \"prot\": \"rwz\", "
              "\"flags\": \"private|anonymous\"}"),
          "t.json: event 1 (op \"mmap\"): \"prot\": bad prot \"rwz\": unexpected 'z' (use r, w, "
@@ -926,7 +936,7 @@ static void test_replay_events_and_machine_after(void **state)
 }
 
 /* Integer literals from 2^63 to 2^64 - 1 become strings of their digits,
- * marked \u0001, before jansson (an int64) sees them; nothing else
+ * marked \u0000, before jansson (an int64) sees them; nothing else
  * changes. */
 static void test_big_ints_quoted(void **state)
 {
@@ -934,14 +944,18 @@ static void test_big_ints_quoted(void **state)
         const char *in, *out; /* out NULL: unchanged */
     } cases[] = {
         {"{\"a\": 9223372036854775807}", NULL},               /* INT64_MAX fits */
-        {"{\"a\": 9223372036854775808}", "{\"a\": \"\\u00019223372036854775808\"}"},
-        {"[18446744073709551615,1]", "[\"\\u000118446744073709551615\",1]"},
+        {"{\"a\": 9223372036854775808}", "{\"a\": \"\\u00009223372036854775808\"}"},
+        {"[18446744073709551615,1]", "[\"\\u000018446744073709551615\",1]"},
         {"[18446744073709551616]", NULL},                     /* past 2^64: jansson's error */
         {"[-9223372036854775809]", NULL},                     /* negative: left alone */
         {"[9223372036854775808.5, 9223372036854775808e0]", NULL}, /* not integers */
         {"{\"s\": \"9223372036854775808\", \"t\": \"\\\" 9223372036854775808\"}", NULL},
         {"{\"x\":99999999999999999999}", NULL},               /* 20 digits, past 2^64 */
-        {"{\"x\":10000000000000000000}", "{\"x\":\"\\u000110000000000000000000\"}"},
+        {"{\"x\":10000000000000000000}", "{\"x\":\"\\u000010000000000000000000\"}"},
+        {"{18446744073709551615: 1}", NULL},                  /* a key: jansson's error */
+        {"{\"a\": \"\\u0000\", \"b\": 18446744073709551615}", NULL}, /* a \u0000 of its own */
+        {"{\"a\": \"\\\\u0000\", \"b\": 18446744073709551615}",     /* an escaped backslash */
+         "{\"a\": \"\\\\u0000\", \"b\": \"\\u000018446744073709551615\"}"},
     };
 
     (void)state;
