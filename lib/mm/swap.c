@@ -411,10 +411,8 @@ static int unuse_mm(struct vmsim *sim, struct vmsim__proc *p)
                 p->oom_killed = true;
                 return 0;
             }
-            if (err == VMSIM_EOOM)
-                return 0; /* the limit's OOM found no one: swapoff fails */
             if (err < 0)
-                return err;
+                return err; /* VMSIM_EOOM: the limit's OOM found no one */
             v = &mm->vmas[i];
         }
     }
@@ -451,6 +449,8 @@ static int swapoff_drain(struct vmsim *sim)
         sim->current = p;
         err = unuse_mm(sim, p);
         sim->current = NULL;
+        if (err == VMSIM_EOOM)
+            return 0; /* try_to_unuse() stops at the first failure: swapoff fails */
         if (err < 0)
             return err;
     }

@@ -326,6 +326,44 @@ static void test_fork_shares_swap(void **state)
     test_sim_free(sim);
 }
 
+/*
+ * swapoff under a resident limit (a memcg) with nothing the OOM killer
+ * may take (oom_score_adj -1000): the first charge that fails ends it
+ * with ENOMEM, as try_to_unuse() returns at its first error; the next
+ * process's pages are not tried (one OOM, one "no killable processes"),
+ * the machine does not panic, and the device stays.
+ */
+static void test_swapoff_limit_nothing_to_kill(void **state)
+{
+    vmsim_config_t cfg;
+    vmsim_t *sim = NULL;
+    vmsim_vaddr_t a, b;
+    uint64_t seq, noone = 0;
+
+    (void)state;
+    vmsim_config_init(&cfg, VMSIM_PROFILE_TEXTBOOK);
+    cfg.swap = MiB;
+    cfg.resident_limit = 8 * 4096;
+    assert_int_equal(vmsim_create(&cfg, &sim), 0);
+    assert_int_equal(vmsim_spawn(sim, 2, "p2", -1000), 0);
+    assert_int_equal(vmsim_spawn(sim, 3, "p3", -1000), 0);
+    a = test_mmap_anon(sim, 2, 0, 8 * 4096, RW, 0);
+    b = test_mmap_anon(sim, 3, 0, 8 * 4096, RW, 0);
+    test_touch(sim, 2, a, 8 * 4096, VMSIM_WRITE);
+    test_touch(sim, 3, b, 8 * 4096, VMSIM_WRITE);
+    test_touch(sim, 2, a, 4 * 4096, VMSIM_WRITE); /* both have pages in swap */
+    assert_true(test_info(sim, 2).vmswap > 0 && test_info(sim, 3).vmswap > 0);
+    seq = vmsim_kmsg_seq(sim);
+    assert_int_equal(vmsim_swapoff(sim), VMSIM_SYS_ENOMEM);
+    for (uint64_t k = seq; k < vmsim_kmsg_seq(sim); k++)
+        noone += strstr(vmsim_kmsg(sim, k), "no killable processes") != NULL;
+    assert_int_equal(noone, 1);
+    assert_false(vmsim_panicked(sim));
+    assert_int_equal(test_meminfo(sim, "SwapTotal"), MiB);
+    assert_true(test_info(sim, 2).alive && test_info(sim, 3).alive);
+    test_sim_free(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_oom_score_adj_protects),
         cmocka_unit_test(test_panic_on_oom),
         cmocka_unit_test(test_fork_shares_swap),
+        cmocka_unit_test(test_swapoff_limit_nothing_to_kill),
     };
     return cmocka_run_group_tests_name("swap", tests, NULL, NULL);
 }
