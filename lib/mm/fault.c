@@ -824,18 +824,13 @@ __attribute__((noinline)) static int access_walk(vmsim_t *sim, vmsim_pid_t pid,
 }
 
 /* How many accesses ahead vmsim_access_batch() prefetches the leaf entry:
- * 8 to 32 did about as well on the benchmarks' traces
- * (docs/performance.md); a second stage that read the prefetched entry to
- * load the swap map word or the frame behind it, for every access, did
- * worse. When hits reach the policy (lru, opt), a hit's own cost is the
- * frame and the policy's entries its touch writes, random in host memory
- * on a large working set: TOUCH_AHEAD accesses ahead the entry is read
- * and they are prefetched (lru's neighbours half as far ahead, from the
- * entry loaded then): zipf lru 50 % batched +38 %, uniform lru 10 % +21 %,
- * zipf opt 50 % +20 % (session 8). A swap entry there has its map word
- * prefetched instead, which do_swap_page() reads first: uniform fifo 1 %
- * +21 – 34 %, where the same for every access, 6 ahead, through a second
- * walk, did worse. */
+ * 8 to 32 did about as well on the benchmarks' traces. TOUCH_AHEAD
+ * accesses ahead it reads that entry, already coming, and prefetches what
+ * it leads to: a swap entry's swap-map word, which do_swap_page() reads
+ * first; when the policy sees hits (lru, opt), a present page's frame
+ * and the entries its touch writes (lru's neighbours half as far ahead,
+ * from the links loaded then). A second walk 6 ahead for this, for
+ * every access, did worse; figures in docs/performance.md, session 8. */
 #define BATCH_AHEAD 16
 #define TOUCH_AHEAD 8
 
